@@ -1,0 +1,40 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { OutputMode } from '@mcp-code-mode/protocol';
+import type { Logger } from 'pino';
+import { ApiError } from './errors.js';
+import type { SandboxPool } from './pool/sandbox-pool.js';
+import type { RunExecutor } from './runs/executor.js';
+import { registerRunRoute } from './routes/run.js';
+
+export interface AppDeps {
+  executor: RunExecutor;
+  pool: SandboxPool;
+  outputMode: OutputMode;
+  logger: Logger;
+  info: () => Record<string, unknown>;
+  requestShutdown: () => void;
+  bodyLimitBytes: number;
+}
+
+/** The control API, built apart from listening so tests can use `inject()`. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.bodyLimitBytes, disableRequestLogging: true });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _request, reply) => {
+    if (err instanceof ApiError) return reply.status(err.status).send(err.body());
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.status(400).send(new ApiError('bad_request', `bad request: ${err.message}`).body());
+    }
+    deps.logger.error({ err }, 'control API error');
+    return reply.status(500).send(new ApiError('internal', `unexpected daemon error: ${err.message}`).body());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send(new ApiError('not_found', `no endpoint ${request.method} ${request.url}`).body());
+  });
+  registerRunRoute(app, deps);
+  app.get('/v1/status', async () => ({ ...deps.info(), pool: deps.pool.stats() }));
+  app.post('/v1/shutdown', async () => {
+    setImmediate(deps.requestShutdown);
+    return { ok: true };
+  });
+  return app;
+}

@@ -1,0 +1,188 @@
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import Docker from 'dockerode';
+import type { EngineEndpoint } from './detect.js';
+import type { SandboxSpec } from './sandbox-spec.js';
+
+/** A container that is created, started and attached: the only state the pool ever sees. */
+export interface AttachedContainer {
+  readonly id: string;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+}
+
+export interface ContainerSummary {
+  id: string;
+  labels: Record<string, string>;
+  state: string;
+}
+
+export interface ContainerState {
+  running: boolean;
+  oomKilled: boolean;
+  exitCode: number | null;
+}
+
+export interface EngineVersion {
+  name: string;
+  version: string;
+  apiVersion: string;
+}
+
+/** The narrow face of the container engine that the rest of the daemon uses. */
+export interface ContainerClient {
+  readonly endpoint: EngineEndpoint;
+  ping(): Promise<void>;
+  version(): Promise<EngineVersion>;
+  startAttached(spec: SandboxSpec): Promise<AttachedContainer>;
+  /** Kills and removes; a container that is already gone is not an error. */
+  remove(id: string): Promise<void>;
+  list(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  state(id: string): Promise<ContainerState | undefined>;
+  imageLabels(ref: string): Promise<Record<string, string> | undefined>;
+  pull(ref: string, onProgress: (line: string) => void): Promise<void>;
+}
+
+/** Every engine failure, wrapped once, with the engine's own error as `cause`. */
+export class EngineError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EngineError';
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  return typeof err === 'object' && err !== null && 'statusCode' in err ? Number((err as { statusCode: unknown }).statusCode) : undefined;
+}
+
+function reason(err: unknown): string {
+  if (err instanceof Error) {
+    const json = (err as { json?: { message?: string } }).json;
+    return json?.message ?? err.message;
+  }
+  return String(err);
+}
+
+/** The one class that talks to dockerode. */
+export class DockerodeClient implements ContainerClient {
+  private readonly docker: Docker;
+
+  constructor(readonly endpoint: EngineEndpoint) {
+    this.docker = new Docker(
+      endpoint.socketPath
+        ? { socketPath: endpoint.socketPath }
+        : { host: endpoint.host, port: endpoint.port, protocol: endpoint.protocol ?? 'http' },
+    );
+  }
+
+  private where(): string {
+    return this.endpoint.socketPath ?? `${this.endpoint.host}:${this.endpoint.port}`;
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (err) {
+      throw new EngineError(`container engine at ${this.where()} does not answer: ${reason(err)}`, { cause: err });
+    }
+  }
+
+  async version(): Promise<EngineVersion> {
+    try {
+      const v = await this.docker.version();
+      const podman = (v.Components ?? []).some((c) => /podman/i.test(c.Name));
+      return { name: podman ? 'podman' : 'docker', version: v.Version, apiVersion: v.ApiVersion };
+    } catch (err) {
+      throw new EngineError(`cannot read the engine version: ${reason(err)}`, { cause: err });
+    }
+  }
+
+  async startAttached(spec: SandboxSpec): Promise<AttachedContainer> {
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer(spec as unknown as Docker.ContainerCreateOptions);
+    } catch (err) {
+      if (statusOf(err) === 404) {
+        throw new EngineError(`sandbox image ${spec.Image} is not present; run \`mcp-code-mode image ensure\``, { cause: err });
+      }
+      throw new EngineError(`cannot create a sandbox container: ${reason(err)}`, { cause: err });
+    }
+    try {
+      // Attach before start so that not one byte of the agent's first frame is missed.
+      const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream & { destroy(): void };
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      this.docker.modem.demuxStream(stream, stdout, stderr);
+      const finish = (): void => {
+        stdout.end();
+        stderr.end();
+      };
+      stream.on('end', finish);
+      stream.on('close', finish);
+      stream.on('error', finish);
+      await container.start();
+      return { id: container.id, stdin: stream as unknown as Writable, stdout, stderr };
+    } catch (err) {
+      await this.remove(container.id).catch(() => undefined);
+      throw new EngineError(`cannot start a sandbox container: ${reason(err)}`, { cause: err });
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      const status = statusOf(err);
+      // 404: already gone; 409: removal already in progress (another remove raced us).
+      if (status === 404 || status === 409) return;
+      throw new EngineError(`cannot remove container ${id.slice(0, 12)}: ${reason(err)}`, { cause: err });
+    }
+  }
+
+  async list(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    try {
+      const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+      const rows = await this.docker.listContainers({ all: true, filters: JSON.stringify(filters) });
+      return rows.map((row) => ({ id: row.Id, labels: row.Labels ?? {}, state: row.State }));
+    } catch (err) {
+      throw new EngineError(`cannot list containers: ${reason(err)}`, { cause: err });
+    }
+  }
+
+  async state(id: string): Promise<ContainerState | undefined> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return { running: info.State.Running, oomKilled: info.State.OOMKilled, exitCode: info.State.ExitCode ?? null };
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw new EngineError(`cannot inspect container ${id.slice(0, 12)}: ${reason(err)}`, { cause: err });
+    }
+  }
+
+  async imageLabels(ref: string): Promise<Record<string, string> | undefined> {
+    try {
+      const info = await this.docker.getImage(ref).inspect();
+      return info.Config?.Labels ?? {};
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw new EngineError(`cannot inspect image ${ref}: ${reason(err)}`, { cause: err });
+    }
+  }
+
+  async pull(ref: string, onProgress: (line: string) => void): Promise<void> {
+    try {
+      const stream = await this.docker.pull(ref);
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(
+          stream,
+          (err) => (err ? reject(err) : resolve()),
+          (event: { status?: string; progress?: string; id?: string }) => {
+            if (event.status) onProgress([event.id, event.status, event.progress].filter(Boolean).join(' '));
+          },
+        );
+      });
+    } catch (err) {
+      throw new EngineError(`cannot pull image ${ref}: ${reason(err)}`, { cause: err });
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/** The sandbox limits, already validated (see EnvConfigSchema). */
+export interface SandboxLimits {
+  image: string;
+  user: string;
+  memoryBytes: number;
+  pids: number;
+  cpus?: number | undefined;
+  tmpfsBytes: number;
+  nofile: number;
+  nproc: number;
+}
+
+/** What the engine is asked to create; a plain value so the exact flags can be tested. */
+export interface SandboxSpec {
+  Image: string;
+  Cmd: string[];
+  User: string;
+  WorkingDir: string;
+  Env: string[];
+  Labels: Record<string, string>;
+  Hostname: string;
+  AttachStdin: true;
+  AttachStdout: true;
+  AttachStderr: true;
+  OpenStdin: true;
+  StdinOnce: true;
+  Tty: false;
+  NetworkDisabled: true;
+  HostConfig: {
+    NetworkMode: 'none';
+    ReadonlyRootfs: true;
+    Tmpfs: Record<string, string>;
+    CapDrop: ['ALL'];
+    SecurityOpt: ['no-new-privileges'];
+    Memory: number;
+    MemorySwap: number;
+    PidsLimit: number;
+    NanoCpus?: number;
+    Ulimits: { Name: string; Soft: number; Hard: number }[];
+    Init: true;
+    AutoRemove: false;
+    IpcMode: 'private';
+  };
+}
+
+export const LABEL_APP = 'mcp-code-mode';
+export const LABEL_OWNER = 'mcp-code-mode.owner';
+export const LABEL_DAEMON = 'mcp-code-mode.daemon';
+
+/**
+ * Builds the hardened container spec. Every flag of DESIGN.md is here: no network, read-only root,
+ * small noexec tmpfs mounts, no capabilities, no privilege gain, an unprivileged user, memory with
+ * no extra swap, a pids cap, optional CPUs, explicit ulimits, an init process. No host path is
+ * mounted and the environment carries nothing from the host.
+ */
+export function buildSandboxSpec(limits: SandboxLimits, cmd: string[], labels: Record<string, string>): SandboxSpec {
+  const tmpfs = `rw,noexec,nosuid,nodev,size=${limits.tmpfsBytes}`;
+  return {
+    Image: limits.image,
+    Cmd: cmd,
+    User: limits.user,
+    WorkingDir: '/workspace',
+    Env: ['HOME=/tmp', 'PYTHONDONTWRITEBYTECODE=1', 'PYTHONUNBUFFERED=1', 'LANG=C.UTF-8'],
+    Labels: { [LABEL_APP]: '1', ...labels },
+    Hostname: 'sandbox',
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    StdinOnce: true,
+    Tty: false,
+    NetworkDisabled: true,
+    HostConfig: {
+      NetworkMode: 'none',
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': `${tmpfs},mode=1777`, '/workspace': `${tmpfs},mode=1777` },
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Memory: limits.memoryBytes,
+      MemorySwap: limits.memoryBytes,
+      PidsLimit: limits.pids,
+      ...(limits.cpus !== undefined ? { NanoCpus: Math.round(limits.cpus * 1e9) } : {}),
+      Ulimits: [
+        { Name: 'nofile', Soft: limits.nofile, Hard: limits.nofile },
+        { Name: 'nproc', Soft: limits.nproc, Hard: limits.nproc },
+      ],
+      Init: true,
+      AutoRemove: false,
+      IpcMode: 'private',
+    },
+  };
+}

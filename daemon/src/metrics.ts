@@ -1,0 +1,115 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RUN_STATUSES, type PoolStatus, type RunCounts, type RunStatus } from '@mcp-code-mode/protocol';
+import type { ConfigProblem, RpcContext, ServerStatus, ToolHost } from './runs/tool-host.js';
+
+const PREFIX = 'mcp_code_mode_';
+
+/**
+ * The daemon's Prometheus metrics, in a registry of its own (never prom-client's global one, so two
+ * daemons in one test process do not share counters). The same counts feed `/status`.
+ */
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  private readonly runs: Counter<'status'>;
+  private readonly runSeconds: Histogram<'status'>;
+  private readonly toolCallSeconds: Histogram<'server' | 'outcome'>;
+  private readonly counts: RunCounts = { total: 0, success: 0, error: 0, timeout: 0, validation_error: 0, toolCalls: 0 };
+
+  constructor(poolStats: () => PoolStatus, options: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.runs = new Counter({ name: `${PREFIX}runs_total`, help: 'Finished runs by status.', labelNames: ['status'], registers });
+    for (const status of RUN_STATUSES) this.runs.inc({ status }, 0);
+    this.runSeconds = new Histogram({
+      name: `${PREFIX}run_duration_seconds`,
+      help: 'Run latency from request to result, by status.',
+      labelNames: ['status'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+    this.toolCallSeconds = new Histogram({
+      name: `${PREFIX}tool_call_duration_seconds`,
+      help: 'Latency of MCP tool calls made by sandboxed code, by server and outcome.',
+      labelNames: ['server', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    // Gauges read the pool when scraped, so they are never stale and need no timer.
+    const gauge = (name: string, help: string, read: (s: PoolStatus) => number): void => {
+      new Gauge({
+        name: `${PREFIX}pool_${name}`,
+        help,
+        registers,
+        collect() {
+          this.set(read(poolStats()));
+        },
+      });
+    };
+    gauge('warm', 'Started sandboxes waiting for a run.', (s) => s.warm);
+    gauge('starting', 'Sandboxes being started.', (s) => s.starting);
+    gauge('busy', 'Sandboxes running code.', (s) => s.busy);
+    gauge('queued', 'Runs waiting for a sandbox.', (s) => s.queued);
+    gauge('failed_starts', 'Sandbox starts that failed since the daemon started.', (s) => s.failedStarts);
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+  }
+
+  observeRun(status: string, durationMs: number): void {
+    const known = (RUN_STATUSES as readonly string[]).includes(status) ? (status as RunStatus) : 'error';
+    this.counts.total++;
+    this.counts[known]++;
+    this.runs.inc({ status: known });
+    this.runSeconds.observe({ status: known }, durationMs / 1000);
+  }
+
+  observeToolCall(server: string, outcome: 'ok' | 'error' | 'cancelled', durationMs: number): void {
+    this.counts.toolCalls++;
+    this.toolCallSeconds.observe({ server, outcome }, durationMs / 1000);
+  }
+
+  runCounts(): RunCounts {
+    return { ...this.counts };
+  }
+
+  /** The Prometheus text exposition and its content type. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/**
+ * A ToolHost that times every `call_tool` for the tool-call latency histogram. The server label is
+ * only a name the run is allowed to use, so sandboxed code cannot blow up the label set.
+ */
+export class MeteredToolHost implements ToolHost {
+  constructor(private readonly inner: ToolHost, private readonly metrics: DaemonMetrics, private readonly now: () => number = () => performance.now()) {}
+
+  discovered(): string[] {
+    return this.inner.discovered();
+  }
+
+  describe(servers: string[], signal: AbortSignal): ReturnType<ToolHost['describe']> {
+    return this.inner.describe(servers, signal);
+  }
+
+  async handle(method: string, params: Record<string, unknown>, ctx: RpcContext): Promise<unknown> {
+    if (method !== 'call_tool') return this.inner.handle(method, params, ctx);
+    const server = typeof params.server === 'string' && ctx.allowed.has(params.server) ? params.server : 'unknown';
+    const started = this.now();
+    try {
+      const result = await this.inner.handle(method, params, ctx);
+      const isError = typeof result === 'object' && result !== null && (result as { isError?: unknown }).isError === true;
+      this.metrics.observeToolCall(server, isError ? 'error' : 'ok', this.now() - started);
+      return result;
+    } catch (err) {
+      this.metrics.observeToolCall(server, ctx.signal.aborted ? 'cancelled' : 'error', this.now() - started);
+      throw err;
+    }
+  }
+
+  status(): { servers: ServerStatus[]; problems: ConfigProblem[] } {
+    return this.inner.status();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

@@ -1,0 +1,185 @@
+import { createPool, type Pool } from 'generic-pool';
+import type { Logger } from 'pino';
+import { EngineError, type ContainerClient } from '../engine/container-client.js';
+import { LABEL_DAEMON, LABEL_OWNER, type SandboxSpec } from '../engine/sandbox-spec.js';
+import { Sandbox } from '../sandbox/sandbox.js';
+import { RunGate } from './run-gate.js';
+
+export interface PoolOptions {
+  client: ContainerClient;
+  /** The container spec of every sandbox (already labelled). */
+  spec: SandboxSpec;
+  /** Warm containers kept ready. */
+  size: number;
+  /** Containers at once, warm and running together. */
+  max: number;
+  /** Runs that may wait for a container before "busy". */
+  queueMax: number;
+  log: Logger;
+  readyTimeoutMs?: number;
+  pingTimeoutMs?: number;
+}
+
+export interface PoolStats {
+  warm: number;
+  starting: number;
+  busy: number;
+  queued: number;
+  created: number;
+  failedStarts: number;
+  lastStartError?: string;
+}
+
+/**
+ * Warm, single-use sandboxes. generic-pool keeps `size` containers started and ready; a run takes
+ * one out of the pool for good (so the pool warms a replacement at once), and destroys it when done.
+ * A RunGate bounds the runs so that warm plus running containers never exceed `max`.
+ */
+export class SandboxPool {
+  private readonly pool: Pool<Sandbox>;
+  private readonly gate: RunGate;
+  private readonly leased = new Set<Sandbox>();
+  private created = 0;
+  private failedStarts = 0;
+  private consecutiveFailures = 0;
+  private lastStartError?: string;
+  private closing = false;
+
+  constructor(private readonly options: PoolOptions) {
+    const warm = Math.max(options.size, 0);
+    this.gate = new RunGate(Math.max(1, options.max - warm), options.queueMax);
+    this.pool = createPool<Sandbox>(
+      {
+        create: () => this.createSandbox(),
+        destroy: async (sandbox) => {
+          // A leased sandbox belongs to its run, which removes it when the run ends.
+          if (!this.leased.has(sandbox)) await sandbox.destroy();
+        },
+        validate: async (sandbox) => !sandbox.closed && (await sandbox.ping(options.pingTimeoutMs ?? 2000)),
+      },
+      {
+        min: warm,
+        max: Math.max(1, warm),
+        testOnBorrow: true,
+        autostart: true,
+        // The evictor's pass also tops the pool back up after failed starts; nothing idles out.
+        evictionRunIntervalMillis: 5000,
+        idleTimeoutMillis: Number.MAX_SAFE_INTEGER,
+      },
+    );
+    this.pool.on('factoryCreateError', (err) => this.options.log.warn({ err }, 'warming a sandbox failed'));
+  }
+
+  private async createSandbox(): Promise<Sandbox> {
+    const log = this.options.log;
+    try {
+      const container = await this.options.client.startAttached(this.options.spec);
+      const sandbox = new Sandbox(container, this.options.client, log.child({ container: container.id.slice(0, 12) }));
+      try {
+        await sandbox.waitReady(this.options.readyTimeoutMs ?? 30_000);
+      } catch (err) {
+        await sandbox.destroy().catch(() => undefined);
+        throw new EngineError(`sandbox agent did not start in image ${this.options.spec.Image}: ${(err as Error).message}; check that the image has python3 >= 3.9`, { cause: err });
+      }
+      this.created++;
+      this.consecutiveFailures = 0;
+      log.debug({ container: sandbox.id.slice(0, 12) }, 'sandbox warm');
+      return sandbox;
+    } catch (err) {
+      this.failedStarts++;
+      this.consecutiveFailures++;
+      this.lastStartError = (err as Error).message;
+      // Back off so a broken engine or image is not hammered by the pool's retries.
+      const delay = Math.min(5000, 100 * 2 ** Math.min(this.consecutiveFailures, 6));
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      throw err;
+    }
+  }
+
+  /**
+   * A ready sandbox for one run, after waiting in the bounded queue if every container is busy.
+   * Throws BusyError when the queue is full, EngineError when sandboxes cannot be started.
+   */
+  async lease(signal?: AbortSignal): Promise<Sandbox> {
+    if (this.closing) throw new Error('the daemon is shutting down');
+    await this.gate.enter(signal);
+    try {
+      const sandbox = await this.acquire(signal);
+      this.leased.add(sandbox);
+      // Out of the pool for good: generic-pool warms a replacement right away.
+      void this.pool.destroy(sandbox).catch(() => undefined);
+      return sandbox;
+    } catch (err) {
+      this.gate.leave();
+      throw err;
+    }
+  }
+
+  private acquire(signal?: AbortSignal): Promise<Sandbox> {
+    return new Promise<Sandbox>((resolve, reject) => {
+      let settled = false;
+      const finish = (err?: Error, sandbox?: Sandbox): void => {
+        if (settled) return;
+        settled = true;
+        this.pool.off('factoryCreateError', onCreateError);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(sandbox!);
+      };
+      // When no container can be started, fail this run with the reason instead of waiting forever.
+      const onCreateError = (err: Error): void => {
+        if (this.pool.available === 0 && this.consecutiveFailures >= 2) finish(err);
+      };
+      const onAbort = (): void => finish(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      this.pool.on('factoryCreateError', onCreateError);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pool.acquire().then(
+        (sandbox) => {
+          if (settled) void this.pool.release(sandbox).catch(() => undefined);
+          else finish(undefined, sandbox);
+        },
+        (err: Error) => finish(err),
+      );
+    });
+  }
+
+  /** Ends a run's hold on its sandbox: the container is removed, the gate lets the next run in. */
+  async retire(sandbox: Sandbox): Promise<void> {
+    this.gate.leave();
+    try {
+      await sandbox.destroy();
+    } finally {
+      this.leased.delete(sandbox);
+    }
+  }
+
+  stats(): PoolStats {
+    return {
+      warm: this.pool.available,
+      starting: Math.max(0, this.pool.size - this.pool.available - this.pool.borrowed),
+      busy: this.leased.size,
+      queued: this.gate.queued,
+      created: this.created,
+      failedStarts: this.failedStarts,
+      ...(this.lastStartError ? { lastStartError: this.lastStartError } : {}),
+    };
+  }
+
+  /** Stops warming, refuses waiters, removes every container of this pool, leased ones included. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.gate.rejectAll(new Error('the daemon is shutting down'));
+    await this.pool.drain();
+    await this.pool.clear();
+    await Promise.allSettled([...this.leased].map((sandbox) => sandbox.destroy()));
+  }
+}
+
+/** Removes every container of this owner (state directory) that another daemon instance left. */
+export async function removeOrphans(client: ContainerClient, owner: string, daemonId: string, log: Logger): Promise<number> {
+  const rows = await client.list({ [LABEL_OWNER]: owner });
+  const orphans = rows.filter((row) => row.labels[LABEL_DAEMON] !== daemonId);
+  await Promise.allSettled(orphans.map((row) => client.remove(row.id)));
+  if (orphans.length > 0) log.info({ count: orphans.length }, 'removed containers left by an earlier daemon');
+  return orphans.length;
+}

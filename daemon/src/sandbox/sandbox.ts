@@ -1,0 +1,139 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { AgentFrameSchema, WIRE_VERSION, type AgentFrame, type HostFrame, type ReadyFrame } from '@mcp-code-mode/protocol';
+import type { Logger } from 'pino';
+import type { AttachedContainer, ContainerClient } from '../engine/container-client.js';
+import { encodeFrame, FrameDecoder } from '../wire/frames.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type OutgoingFrame = DistributiveOmit<HostFrame, 'v' | 'id'>;
+
+export interface SandboxEvents {
+  frame: [AgentFrame];
+  /** The sandbox broke the protocol (bad frame); the run using it must fail. */
+  violation: [string];
+  /** The container's channel closed: the agent or the container is gone. */
+  closed: [];
+}
+
+/**
+ * A warm container whose agent has said `ready`. It speaks frames; it knows nothing of runs.
+ * Frames from the sandbox are untrusted: each is checked against the schema before it is emitted.
+ */
+export class Sandbox extends EventEmitter<SandboxEvents> {
+  private readonly decoder = new FrameDecoder();
+  private closedFlag = false;
+  private destroyed?: Promise<void>;
+  ready?: ReadyFrame;
+  readonly createdAt = Date.now();
+
+  constructor(
+    private readonly container: AttachedContainer,
+    private readonly client: ContainerClient,
+    private readonly log: Logger,
+  ) {
+    super();
+    container.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    container.stderr.on('data', (chunk: Buffer) => this.log.debug({ agentStderr: chunk.toString('utf8').slice(0, 2000) }, 'sandbox stderr'));
+    const onClose = (): void => {
+      if (this.closedFlag) return;
+      this.closedFlag = true;
+      this.emit('closed');
+    };
+    container.stdout.on('end', onClose);
+    container.stdout.on('close', onClose);
+    container.stdin.on('error', (err) => this.log.debug({ err }, 'sandbox stdin error'));
+  }
+
+  get id(): string {
+    return this.container.id;
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const item of this.decoder.push(chunk)) {
+      if (item.kind === 'noise') {
+        this.log.debug({ bytes: item.bytes }, 'noise outside frames from sandbox');
+      } else if (item.kind === 'error') {
+        this.emit('violation', item.message);
+      } else {
+        const parsed = AgentFrameSchema.safeParse(item.value);
+        if (parsed.success) this.emit('frame', parsed.data);
+        else this.emit('violation', `malformed frame from the sandbox: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'frame'}: ${i.message}`).join('; ')}`);
+      }
+    }
+  }
+
+  send(frame: OutgoingFrame): string {
+    const id = randomUUID();
+    if (!this.closedFlag) this.container.stdin.write(encodeFrame({ v: WIRE_VERSION, id, ...frame }));
+    return id;
+  }
+
+  /** Resolves with the first frame that `match` accepts, or rejects on timeout or close. */
+  waitFor<T extends AgentFrame>(match: (frame: AgentFrame) => frame is T, timeoutMs: number, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.off('frame', onFrame);
+        this.off('closed', onClosed);
+      };
+      const onFrame = (frame: AgentFrame): void => {
+        if (match(frame)) {
+          cleanup();
+          resolve(frame);
+        }
+      };
+      const onClosed = (): void => {
+        cleanup();
+        reject(new Error(`sandbox closed while waiting for ${what}`));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`sandbox did not send ${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      if (this.closedFlag) return onClosed();
+      this.on('frame', onFrame);
+      this.on('closed', onClosed);
+    });
+  }
+
+  async waitReady(timeoutMs: number): Promise<ReadyFrame> {
+    this.ready = await this.waitFor((f): f is ReadyFrame => f.type === 'ready', timeoutMs, 'ready');
+    return this.ready;
+  }
+
+  /** True when the agent answers a ping in time: the check before an idle container is used. */
+  async ping(timeoutMs: number): Promise<boolean> {
+    if (this.closedFlag) return false;
+    const id = this.send({ type: 'ping' });
+    try {
+      await this.waitFor((f): f is AgentFrame => f.type === 'pong' && f.re === id, timeoutMs, 'pong');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Kills and removes the container; safe to call more than once. */
+  destroy(): Promise<void> {
+    this.destroyed ??= (async () => {
+      this.container.stdout.removeAllListeners('data');
+      try {
+        (this.container.stdin as unknown as { destroy?: () => void }).destroy?.();
+      } catch {
+        // The stream may already be gone; removal below is what matters.
+      }
+      await this.client.remove(this.container.id);
+    })();
+    return this.destroyed;
+  }
+
+  state() {
+    return this.client.state(this.container.id);
+  }
+}

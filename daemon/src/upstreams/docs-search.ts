@@ -1,0 +1,87 @@
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import MiniSearch from 'minisearch';
+
+/** The tools of one server, as its connection caches them. */
+export interface ServerTools {
+  server: string;
+  tools: readonly Tool[];
+}
+
+export interface SearchHit {
+  server: string;
+  tool: Tool;
+  score: number;
+}
+
+interface IndexedTool {
+  id: number;
+  name: string;
+  title: string;
+  description: string;
+  params: string;
+  server: string;
+}
+
+/** `getSum`, `get-sum`, `get_sum` all give `get sum`: tool names use every convention. */
+export function tokenize(text: string): string[] {
+  return text
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
+}
+
+// A light plural folding ("files" finds "file"); a real stemmer would buy little on tool names.
+function processTerm(term: string): string {
+  const t = term.toLowerCase();
+  if (t.length > 3 && t.endsWith('ies')) return `${t.slice(0, -3)}y`;
+  if (t.length > 3 && t.endsWith('s') && !t.endsWith('ss')) return t.slice(0, -1);
+  return t;
+}
+
+function paramsText(tool: Tool): string {
+  const properties = (tool.inputSchema as { properties?: Record<string, { description?: unknown }> }).properties ?? {};
+  return Object.entries(properties)
+    .map(([name, prop]) => `${name} ${typeof prop?.description === 'string' ? prop.description : ''}`)
+    .join(' ');
+}
+
+/**
+ * Ranks tool docs against a query with BM25 (MiniSearch's BM25+), weighting the tool name over
+ * its title, description and argument docs, with prefix and light fuzzy matching. One index covers
+ * every server being searched so that scores compare across servers; it is rebuilt only when
+ * the set of tool lists changes (the lists are cached objects, so identity tells).
+ */
+export class ToolSearch {
+  private last: { lists: readonly ServerTools[]; index: MiniSearch<IndexedTool>; refs: { server: string; tool: Tool }[] } | undefined;
+
+  private indexFor(lists: readonly ServerTools[]) {
+    const last = this.last;
+    if (last && last.lists.length === lists.length && last.lists.every((l, i) => l.server === lists[i]!.server && l.tools === lists[i]!.tools)) return last;
+    const index = new MiniSearch<IndexedTool>({
+      fields: ['name', 'title', 'description', 'params', 'server'],
+      tokenize,
+      processTerm,
+    });
+    const refs: { server: string; tool: Tool }[] = [];
+    for (const { server, tools } of lists) {
+      for (const tool of tools) {
+        index.add({ id: refs.length, name: tool.name, title: tool.title ?? '', description: tool.description ?? '', params: paramsText(tool), server });
+        refs.push({ server, tool });
+      }
+    }
+    this.last = { lists, index, refs };
+    return this.last;
+  }
+
+  search(query: string, lists: readonly ServerTools[], limit: number): SearchHit[] {
+    const { index, refs } = this.indexFor(lists);
+    const results = index.search(query, {
+      boost: { name: 3, title: 2, params: 1, description: 1, server: 0.5 },
+      prefix: (term) => term.length >= 3,
+      fuzzy: (term) => (term.length >= 5 ? 0.2 : false),
+      combineWith: 'OR',
+    });
+    return results.slice(0, limit).map((r) => ({ ...refs[r.id as number]!, score: Math.round(r.score * 1000) / 1000 }));
+  }
+}

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { OutputModeSchema } from './run.js';
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** `512m`, `1g`, `65536` -> bytes. */
+function byteSize(name: string, min: number) {
+  return z.string().transform((raw, ctx) => {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*([bkmg]?)b?\s*$/i.exec(raw);
+    if (!match) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a size like 512m or 1g, got ${JSON.stringify(raw)}` });
+      return z.NEVER;
+    }
+    const bytes = Math.floor(Number(match[1]) * UNITS[(match[2] ?? '').toLowerCase()]!);
+    if (bytes < min) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be at least ${min} bytes, got ${JSON.stringify(raw)}` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+}
+
+function int(name: string, min: number, max: number) {
+  return z.string().transform((raw, ctx) => {
+    const value = Number(raw.trim());
+    if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+function positiveNumber(name: string) {
+  return z.string().transform((raw, ctx) => {
+    const value = Number(raw.trim());
+    if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a positive number, got ${JSON.stringify(raw)}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+function flag(name: string) {
+  return z.string().transform((raw, ctx) => {
+    const v = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    ctx.addIssue({ code: 'custom', message: `${name} must be 1 or 0, got ${JSON.stringify(raw)}` });
+    return z.NEVER;
+  });
+}
+
+/**
+ * Every MCP_BRIDGE_* variable, its default and its check. Keys are the variable names so that a
+ * failed check names the variable. docs/CONFIG.md documents each one (a test checks the list).
+ */
+export const EnvConfigSchema = z.object({
+  MCP_BRIDGE_RUNTIME: z
+    .string()
+    .regex(/^(docker|podman|\/.+|unix:\/\/\/.+|tcp:\/\/.+)$/, 'MCP_BRIDGE_RUNTIME must be docker, podman, or a socket path')
+    .optional(),
+  MCP_BRIDGE_IMAGE: z.string().min(1).default('python:3.12-slim'),
+  MCP_BRIDGE_TIMEOUT: int('MCP_BRIDGE_TIMEOUT', 1, 86400).default(30),
+  MCP_BRIDGE_MAX_TIMEOUT: int('MCP_BRIDGE_MAX_TIMEOUT', 1, 86400).default(120),
+  MCP_BRIDGE_MEMORY: byteSize('MCP_BRIDGE_MEMORY', 6 * 1024 * 1024).default(512 * 1024 ** 2),
+  MCP_BRIDGE_PIDS: int('MCP_BRIDGE_PIDS', 8, 1_000_000).default(128),
+  MCP_BRIDGE_CPUS: positiveNumber('MCP_BRIDGE_CPUS').optional(),
+  MCP_BRIDGE_CONTAINER_USER: z
+    .string()
+    .regex(/^\d+(:\d+)?$/, 'MCP_BRIDGE_CONTAINER_USER must be UID or UID:GID, numeric')
+    .default('65534:65534'),
+  MCP_BRIDGE_TMPFS_SIZE: byteSize('MCP_BRIDGE_TMPFS_SIZE', 1024 * 1024).default(64 * 1024 ** 2),
+  MCP_BRIDGE_NOFILE: int('MCP_BRIDGE_NOFILE', 64, 1_048_576).default(1024),
+  MCP_BRIDGE_NPROC: int('MCP_BRIDGE_NPROC', 16, 1_048_576).default(4096),
+  MCP_BRIDGE_POOL_SIZE: int('MCP_BRIDGE_POOL_SIZE', 0, 256).default(2),
+  MCP_BRIDGE_POOL_MAX: int('MCP_BRIDGE_POOL_MAX', 1, 256).default(8),
+  MCP_BRIDGE_QUEUE_MAX: int('MCP_BRIDGE_QUEUE_MAX', 0, 100_000).default(64),
+  MCP_BRIDGE_MAX_OUTPUT_BYTES: byteSize('MCP_BRIDGE_MAX_OUTPUT_BYTES', 1).default(64 * 1024),
+  MCP_BRIDGE_MAX_CODE_BYTES: byteSize('MCP_BRIDGE_MAX_CODE_BYTES', 1024).default(1024 * 1024),
+  MCP_BRIDGE_OUTPUT_MODE: OutputModeSchema.default('toon'),
+  MCP_BRIDGE_STATE_DIR: z.string().min(1).optional(),
+  MCP_BRIDGE_HTTP_PORT: int('MCP_BRIDGE_HTTP_PORT', 0, 65535).default(0),
+  MCP_BRIDGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MCP_BRIDGE_AUTOSTART: flag('MCP_BRIDGE_AUTOSTART').default(true),
+});
+export type EnvConfig = z.infer<typeof EnvConfigSchema>;
+export const ENV_VARIABLES = Object.keys(EnvConfigSchema.shape) as (keyof EnvConfig)[];
+
+export type ConfigCheck = { ok: true; config: EnvConfig } | { ok: false; problems: string[] };
+
+/** Reads the MCP_BRIDGE_* variables out of an environment; every bad value is named. */
+export function parseEnvConfig(env: Record<string, string | undefined>): ConfigCheck {
+  const picked: Record<string, string> = {};
+  for (const name of ENV_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') picked[name] = value;
+  }
+  const parsed = EnvConfigSchema.safeParse(picked);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'config');
+        return issue.message.includes(name) ? issue.message : `${name}: ${issue.message}`;
+      }),
+    };
+  }
+  const config = parsed.data;
+  if (config.MCP_BRIDGE_TIMEOUT > config.MCP_BRIDGE_MAX_TIMEOUT) {
+    return { ok: false, problems: [`MCP_BRIDGE_TIMEOUT (${config.MCP_BRIDGE_TIMEOUT}) must not exceed MCP_BRIDGE_MAX_TIMEOUT (${config.MCP_BRIDGE_MAX_TIMEOUT})`] };
+  }
+  if (config.MCP_BRIDGE_POOL_SIZE > config.MCP_BRIDGE_POOL_MAX) {
+    return { ok: false, problems: [`MCP_BRIDGE_POOL_SIZE (${config.MCP_BRIDGE_POOL_SIZE}) must not exceed MCP_BRIDGE_POOL_MAX (${config.MCP_BRIDGE_POOL_MAX})`] };
+  }
+  return { ok: true, config };
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { RunResultSchema } from './run.js';
+
+/**
+ * Body of `POST /v1/run`: the run_python input plus how the caller wants the text rendered.
+ * Loose on purpose: unknown fields reach the run input check, which names them in a validation_error
+ * instead of silently dropping them (a model that misspells `timeout` should be told).
+ */
+export const RunRequestSchema = z.looseObject({
+  code: z.unknown(),
+  servers: z.unknown().optional(),
+  timeout: z.unknown().optional(),
+  outputMode: z.enum(['toon', 'json', 'compact']).optional(),
+});
+export type RunRequest = z.infer<typeof RunRequestSchema>;
+
+/** Answer of `POST /v1/run`: the full result and its rendering for the model. */
+export const RunResponseSchema = z.object({ result: RunResultSchema, text: z.string() });
+export type RunResponse = z.infer<typeof RunResponseSchema>;
+
+/** One catalogue of control API error codes; docs/ERRORS.md lists every one (a test checks). */
+export const ERROR_CODES = {
+  bad_request: { status: 400, message: 'The request body is not valid JSON or not of the expected shape.' },
+  not_found: { status: 404, message: 'No such endpoint.' },
+  method_not_allowed: { status: 405, message: 'The health endpoint is read-only: only GET (and HEAD) are allowed.' },
+  busy: { status: 503, message: 'Every sandbox is in use and the wait queue is full; retry shortly or raise MCP_BRIDGE_POOL_MAX / MCP_BRIDGE_QUEUE_MAX.' },
+  engine_unavailable: { status: 503, message: 'The container engine does not answer; run `mcp-code-mode doctor`.' },
+  shutting_down: { status: 503, message: 'The daemon is shutting down; retry once it is back.' },
+  internal: { status: 500, message: 'Unexpected daemon error; see the daemon log.' },
+} as const;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * Codes that the control client (shim, CLI) gives when it gets no usable answer from the daemon.
+ * They never come over the wire; they share the `code` space so callers can branch on one field.
+ * docs/ERRORS.md lists these too.
+ */
+export const CLIENT_ERROR_CODES = {
+  daemon_not_running: 'Nothing answers on the control socket: no daemon runs for this state directory.',
+  daemon_unreachable: 'The connection to the daemon broke during a request (the daemon stopped or crashed).',
+  bad_response: 'The daemon answered with something that is not the expected JSON.',
+  autostart_disabled: 'No daemon runs and MCP_BRIDGE_AUTOSTART=0 forbids starting one.',
+  daemon_start_failed: 'A daemon was started but did not answer in time, or exited; its log says why.',
+} as const;
+export type ClientErrorCode = keyof typeof CLIENT_ERROR_CODES;
+
+export const ErrorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;

@@ -1,0 +1,58 @@
+export {
+  WIRE_VERSION,
+  MAX_FRAME_BYTES,
+  FRAME_START,
+  FRAME_END,
+  ToolInfoSchema,
+  ServerInfoSchema,
+  RpcErrorSchema,
+  ExecErrorSchema,
+  ReadyFrameSchema,
+  PongFrameSchema,
+  StreamFrameSchema,
+  ResultFrameSchema,
+  RpcFrameSchema,
+  RpcCancelFrameSchema,
+  AgentFrameSchema,
+  PingFrameSchema,
+  ExecuteFrameSchema,
+  RpcResultFrameSchema,
+  HostFrameSchema,
+  WireFrameSchema,
+} from './wire.js';
+export type {
+  ToolInfo,
+  ServerInfo,
+  RpcError,
+  ExecError,
+  AgentFrame,
+  ReadyFrame,
+  StreamFrame,
+  ResultFrame,
+  RpcFrame,
+  HostFrame,
+  ExecuteFrame,
+} from './wire.js';
+export {
+  OUTPUT_MODES,
+  OutputModeSchema,
+  RunInputSchema,
+  RUN_STATUSES,
+  RunStatusSchema,
+  TruncationSchema,
+  RunResultSchema,
+} from './run.js';
+export type { OutputMode, RunInput, RunStatus, Truncation, RunResult } from './run.js';
+export { RunRequestSchema, RunResponseSchema, ERROR_CODES, CLIENT_ERROR_CODES, ErrorBodySchema } from './control.js';
+export type { RunRequest, RunResponse, ErrorCode, ClientErrorCode, ErrorBody } from './control.js';
+export {
+  ServerStatusSchema,
+  ConfigProblemSchema,
+  PoolStatusSchema,
+  RunCountsSchema,
+  HttpStatusSchema,
+  DaemonStatusSchema,
+} from './status.js';
+export type { ServerStatusInfo, ConfigProblemInfo, PoolStatus, RunCounts, HttpStatus, DaemonStatus } from './status.js';
+export { EnvConfigSchema, ENV_VARIABLES, parseEnvConfig } from './config.js';
+export type { EnvConfig, ConfigCheck } from './config.js';

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+export const OUTPUT_MODES = ['toon', 'json', 'compact'] as const;
+export const OutputModeSchema = z.enum(OUTPUT_MODES);
+export type OutputMode = z.infer<typeof OutputModeSchema>;
+
+/** The `run_python` tool input, as the MCP client sends it. `timeout` is clamped by the daemon. */
+export const RunInputSchema = z
+  .object({
+    code: z.string().min(1, 'code must not be empty').describe('Python source to run. Top-level await works; print what you want back.'),
+    servers: z
+      .array(z.string().min(1))
+      .max(64)
+      .default([])
+      .describe('Names of the MCP servers whose tools this run may call (as mcp_<alias> proxies). Only these are reachable.'),
+    timeout: z
+      .number()
+      .int('timeout must be a whole number of seconds')
+      .positive()
+      .optional()
+      .describe('Seconds before the sandbox is killed; default MCP_BRIDGE_TIMEOUT (30), at most MCP_BRIDGE_MAX_TIMEOUT (120).'),
+  })
+  .strict();
+export type RunInput = z.infer<typeof RunInputSchema>;
+
+export const RUN_STATUSES = ['success', 'error', 'timeout', 'validation_error'] as const;
+export const RunStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+export const TruncationSchema = z.object({
+  limitBytes: z.number().int(),
+  stdoutBytesDropped: z.number().int().nonnegative(),
+  stderrBytesDropped: z.number().int().nonnegative(),
+});
+export type Truncation = z.infer<typeof TruncationSchema>;
+
+export const RunResultSchema = z.object({
+  status: RunStatusSchema,
+  summary: z.string(),
+  exitCode: z.number().int().nullable(),
+  stdout: z.array(z.string()),
+  stderr: z.array(z.string()),
+  error: z
+    .object({ type: z.string(), message: z.string(), traceback: z.string().optional() })
+    .optional(),
+  servers: z.array(z.string()),
+  durationMs: z.number(),
+  toolCalls: z.number().int().nonnegative(),
+  truncated: TruncationSchema.optional(),
+});
+export type RunResult = z.infer<typeof RunResultSchema>;

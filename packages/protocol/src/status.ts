@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/**
+ * One MCP server as the status shows it. Only these fields ever leave the daemon: parsing a status
+ * through this schema strips anything else (env values, headers, args) a tool host might carry.
+ * `state` and `transport` stay open strings so a new state in the tool host cannot break /status.
+ */
+export const ServerStatusSchema = z.object({
+  name: z.string(),
+  transport: z.string(),
+  source: z.string(),
+  state: z.string(),
+  tools: z.number().int().nonnegative().optional(),
+  lastError: z.string().optional(),
+});
+export type ServerStatusInfo = z.infer<typeof ServerStatusSchema>;
+
+export const ConfigProblemSchema = z.object({ path: z.string(), message: z.string() });
+export type ConfigProblemInfo = z.infer<typeof ConfigProblemSchema>;
+
+export const PoolStatusSchema = z.object({
+  warm: z.number().int().nonnegative(),
+  starting: z.number().int().nonnegative(),
+  busy: z.number().int().nonnegative(),
+  queued: z.number().int().nonnegative(),
+  created: z.number().int().nonnegative(),
+  failedStarts: z.number().int().nonnegative(),
+  lastStartError: z.string().optional(),
+});
+export type PoolStatus = z.infer<typeof PoolStatusSchema>;
+
+const count = z.number().int().nonnegative();
+
+export const RunCountsSchema = z.object({
+  total: count,
+  success: count,
+  error: count,
+  timeout: count,
+  validation_error: count,
+  toolCalls: count,
+});
+export type RunCounts = z.infer<typeof RunCountsSchema>;
+
+/** The health endpoint as the status reports it: where it listens, or why it does not. */
+export const HttpStatusSchema = z.object({
+  enabled: z.boolean(),
+  address: z.string().optional(),
+  port: z.number().int().optional(),
+  error: z.string().optional(),
+});
+export type HttpStatus = z.infer<typeof HttpStatusSchema>;
+
+/** Body of `GET /v1/status` (control socket) and `GET /status` (health endpoint). */
+export const DaemonStatusSchema = z.object({
+  version: z.string(),
+  pid: z.number().int(),
+  uptimeSec: z.number().int().nonnegative(),
+  rssBytes: z.number().int().nonnegative(),
+  engine: z.object({ name: z.string(), version: z.string(), via: z.string() }),
+  image: z.string(),
+  socket: z.string(),
+  http: HttpStatusSchema,
+  pool: PoolStatusSchema,
+  servers: z.array(ServerStatusSchema),
+  configProblems: z.array(ConfigProblemSchema),
+  runs: RunCountsSchema,
+});
+export type DaemonStatus = z.infer<typeof DaemonStatusSchema>;

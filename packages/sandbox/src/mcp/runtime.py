@@ -1,0 +1,311 @@
+"""Helpers for sandbox code: ``from mcp import runtime``.
+
+Discovery (answered from the run's own metadata, no round trip):
+    runtime.discovered_servers(detailed=False)   names the host knows (dicts when detailed)
+    runtime.list_loaded_server_metadata()        servers loaded for this run, with their tools
+    runtime.describe_server(name)                one of them (by name or alias)
+    runtime.capability_summary()                 a short manual of all of this
+
+Host calls (each is one ``rpc`` frame; ``asyncio.gather`` runs them concurrently):
+    await runtime.list_servers()                 await runtime.list_tools(server)
+    await runtime.call_tool(server, tool, arguments=None, *, timeout=None)
+    await runtime.query_tool_docs(server, tool=None, detail="summary")      # or "full"
+    await runtime.search_tool_docs(query, limit=5, detail="summary")
+    await runtime.list_resources(server)         await runtime.read_resource(server, uri)
+    await runtime.list_prompts(server)           await runtime.get_prompt(server, name, arguments=None)
+Sync variants, which block the calling thread until the host answers (they work in plain
+scripts, in threads, and inside async code, where they stall the event loop meanwhile):
+    list_servers_sync(), list_tools_sync(server), query_tool_docs_sync(...), search_tool_docs_sync(...)
+
+Proxies: ``mcp_<alias>`` in the run's namespace (also ``mcp_servers[name]`` and the module
+``mcp.servers.<alias>``) has one async function per tool: ``await mcp_x.some_tool(**arguments)``.
+
+Per-call timeouts never take a tool's argument away. A proxy passes its keyword arguments to
+the tool, with one exception kept for the Python bridge's guide (``await mcp_x.slow(timeout=60)``):
+``timeout=`` is the per-call timeout, in seconds, when the tool's input schema is known and
+declares no ``timeout`` property. A tool that has its own ``timeout`` argument receives it.
+Either way, ``await mcp_x.tool.with_timeout(5)(**arguments)`` and
+``await runtime.call_tool(server, tool, arguments, timeout=5)`` set the per-call timeout
+explicitly. When it expires the host is told to cancel the call and ``asyncio.TimeoutError``
+is raised (the builtin ``TimeoutError`` on Python 3.11+).
+
+Results: a tool's ``structuredContent`` when present, else its lone text content (decoded when
+it is JSON), else the content list. Dicts in results allow ``x["k"]`` and ``x.k``. A result with
+``isError`` raises ``MCPError`` carrying the tool's text; a call the host refuses raises
+``MCPError`` with ``code`` set (e.g. ``server_not_allowed``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
+
+from mcp.values import AttrDict, wrap
+
+__all__ = [
+    "MCPError",
+    "call_tool",
+    "capability_summary",
+    "describe_server",
+    "discovered_servers",
+    "get_prompt",
+    "list_loaded_server_metadata",
+    "list_prompts",
+    "list_resources",
+    "list_servers",
+    "list_servers_sync",
+    "list_tools",
+    "list_tools_sync",
+    "query_tool_docs",
+    "query_tool_docs_sync",
+    "read_resource",
+    "search_tool_docs",
+    "search_tool_docs_sync",
+]
+
+_DETAILS = ("summary", "full")
+
+
+class MCPError(RuntimeError):
+    """A failed MCP call: the host refused it (``code``) or the tool reported ``isError``."""
+
+    def __init__(self, message: str, code: Optional[str] = None, result: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.result = result
+
+
+class Host(Protocol):
+    """What the agent provides: the RPC channel to the daemon."""
+
+    async def request(
+        self, method: str, params: Dict[str, Any], timeout: Optional[float] = None, what: str = ""
+    ) -> Any: ...
+
+    def request_sync(self, method: str, params: Dict[str, Any]) -> Any: ...
+
+
+class _Binding:
+    def __init__(self, host: Host, servers: Sequence[Mapping[str, Any]], discovered: Sequence[str]) -> None:
+        self.host = host
+        self.servers = tuple(servers)
+        self.discovered = tuple(discovered)
+
+
+# The API is module-level for compatibility with the Python bridge, so the agent binds the
+# current run here before the user code starts.
+_binding: Optional[_Binding] = None
+
+
+def _bind(host: Host, servers: Sequence[Mapping[str, Any]], discovered: Sequence[str]) -> None:
+    global _binding
+    _binding = _Binding(host, servers, discovered)
+
+
+def _current() -> _Binding:
+    if _binding is None:
+        raise MCPError("mcp.runtime is only connected to MCP servers inside run_python", code="not_connected")
+    return _binding
+
+
+# ---- discovery from the run's metadata -------------------------------------------------
+
+
+def discovered_servers(detailed: bool = False) -> Tuple[Any, ...]:
+    """Names of every server the host knows; with ``detailed``, dicts with name, loaded, description."""
+    binding = _current()
+    if not detailed:
+        return binding.discovered
+    loaded = {str(server.get("name")): server for server in binding.servers}
+    return tuple(
+        AttrDict(name=name, loaded=name in loaded, description=str(loaded.get(name, {}).get("description") or ""))
+        for name in binding.discovered
+    )
+
+
+def list_loaded_server_metadata() -> Tuple[AttrDict, ...]:
+    """The servers loaded for this run: name, alias, description, tools (name, alias, description, inputSchema)."""
+    return tuple(wrap(dict(server)) for server in _current().servers)
+
+
+def describe_server(name: str) -> AttrDict:
+    """Metadata of one loaded server, found by name or alias."""
+    for server in _current().servers:
+        if name in (server.get("name"), server.get("alias")):
+            return wrap(dict(server))
+    raise MCPError(
+        "server %r is not loaded in this run; pass it in run_python's `servers` list "
+        "(loaded: %s)" % (name, ", ".join(str(s.get("name")) for s in _current().servers) or "none"),
+        code="server_not_loaded",
+    )
+
+
+def capability_summary() -> str:
+    """A short manual of the sandbox helpers."""
+    loaded = ", ".join("mcp_%s" % server.get("alias") for server in _current().servers) or "none"
+    return (
+        "Python sandbox with MCP tool access. Proxies loaded: %s.\n"
+        "Call tools: `await mcp_<alias>.<tool>(**args)`; run many at once with asyncio.gather.\n"
+        "Per-call timeout: `await mcp_<alias>.<tool>.with_timeout(5)(**args)` or "
+        "`await runtime.call_tool(server, tool, args, timeout=5)`.\n"
+        "`from mcp import runtime`: discovered_servers(), list_loaded_server_metadata(), "
+        "describe_server(name), await list_servers(), await list_tools(server), "
+        "await query_tool_docs(server, tool=None, detail='summary'|'full'), "
+        "await search_tool_docs(query, limit=5), list_resources/read_resource, list_prompts/get_prompt; "
+        "sync forms: list_servers_sync, list_tools_sync, query_tool_docs_sync, search_tool_docs_sync.\n"
+        "Results: structuredContent, else the text (JSON-decoded), else the content list; "
+        "dicts allow x['k'] and x.k. Tool errors raise runtime.MCPError. Only printed output is returned."
+    ) % loaded
+
+
+# ---- host calls ---------------------------------------------------------------------------
+
+
+def _check_timeout(timeout: Any) -> Optional[float]:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError("timeout must be a number of seconds, not %s" % type(timeout).__name__)
+    if not timeout > 0:
+        raise ValueError("timeout must be positive, got %r" % (timeout,))
+    return float(timeout)
+
+
+def _check_detail(detail: Any) -> str:
+    value = str(detail).lower()
+    if value not in _DETAILS:
+        raise ValueError("detail must be 'summary' or 'full', got %r" % (detail,))
+    return value
+
+
+def _error_text(result: Mapping[str, Any]) -> str:
+    content = result.get("content")
+    texts = [
+        item["text"]
+        for item in (content if isinstance(content, list) else [])
+        if isinstance(item, dict) and isinstance(item.get("text"), str)
+    ]
+    if texts:
+        return "\n".join(texts)
+    if result.get("structuredContent") is not None:
+        return json.dumps(result["structuredContent"], ensure_ascii=False)
+    return "the tool reported an error"
+
+
+def unwrap_tool_result(result: Any) -> Any:
+    """A CallToolResult as the value sandbox code wants (see the module docstring)."""
+    if not isinstance(result, dict):
+        return wrap(result)
+    if result.get("isError"):
+        raise MCPError(_error_text(result), code="tool_error", result=wrap(result))
+    if result.get("structuredContent") is not None:
+        return wrap(result["structuredContent"])
+    content = result.get("content")
+    if not isinstance(content, list):
+        return wrap(content)
+    if len(content) == 1 and isinstance(content[0], dict) and content[0].get("type") == "text":
+        text = content[0].get("text")
+        if isinstance(text, str):
+            try:
+                return wrap(json.loads(text))
+            except ValueError:
+                return text
+    return wrap(content)
+
+
+async def call_tool(
+    server: str, tool: str, arguments: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None
+) -> Any:
+    """Call one tool of a loaded server; ``timeout`` (seconds) cancels it on the host when it expires."""
+    if arguments is not None and not isinstance(arguments, Mapping):
+        raise TypeError("arguments must be a dict of the tool's arguments, not %s" % type(arguments).__name__)
+    seconds = _check_timeout(timeout)
+    params: Dict[str, Any] = {"server": server, "tool": tool, "arguments": dict(arguments or {})}
+    if seconds is not None:
+        params["timeoutMs"] = max(1, int(round(seconds * 1000)))
+    raw = await _current().host.request("call_tool", params, timeout=seconds, what="%s.%s" % (server, tool))
+    return unwrap_tool_result(raw)
+
+
+def _names(result: Any) -> Tuple[Any, ...]:
+    return tuple(wrap(result)) if isinstance(result, list) else wrap(result)
+
+
+def _docs_params(server: str, tool: Optional[str], detail: str) -> Dict[str, Any]:
+    params: Dict[str, Any] = {"server": server, "detail": _check_detail(detail)}
+    if tool is not None:
+        params["tool"] = tool
+    return params
+
+
+def _docs_result(result: Any, tool: Optional[str]) -> Any:
+    # The Python bridge returns the doc itself when one tool was asked for.
+    docs = wrap(result)
+    if tool is not None and isinstance(docs, list) and len(docs) == 1:
+        return docs[0]
+    return docs
+
+
+def _search_params(query: str, limit: int, detail: str) -> Dict[str, Any]:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError("limit must be a positive integer, got %r" % (limit,))
+    return {"query": str(query), "limit": limit, "detail": _check_detail(detail)}
+
+
+async def list_servers() -> Tuple[Any, ...]:
+    """Names of the servers the host can serve."""
+    return _names(await _current().host.request("list_servers", {}))
+
+
+async def list_tools(server: str) -> List[AttrDict]:
+    """The tools of a server: name, description, inputSchema."""
+    return wrap(await _current().host.request("list_tools", {"server": server}))
+
+
+async def query_tool_docs(server: str, tool: Optional[str] = None, detail: str = "summary") -> Any:
+    """Docs of one tool (a dict) or of all tools of a server (a list)."""
+    params = _docs_params(server, tool, detail)
+    return _docs_result(await _current().host.request("query_tool_docs", params), tool)
+
+
+async def search_tool_docs(query: str, limit: int = 5, detail: str = "summary") -> List[AttrDict]:
+    """Tool docs of every loaded server ranked against ``query``."""
+    return wrap(await _current().host.request("search_tool_docs", _search_params(query, limit, detail)))
+
+
+async def list_resources(server: str) -> List[AttrDict]:
+    return wrap(await _current().host.request("list_resources", {"server": server}))
+
+
+async def read_resource(server: str, uri: str) -> AttrDict:
+    return wrap(await _current().host.request("read_resource", {"server": server, "uri": uri}))
+
+
+async def list_prompts(server: str) -> List[AttrDict]:
+    return wrap(await _current().host.request("list_prompts", {"server": server}))
+
+
+async def get_prompt(server: str, name: str, arguments: Optional[Mapping[str, Any]] = None) -> AttrDict:
+    params = {"server": server, "name": name, "arguments": dict(arguments or {})}
+    return wrap(await _current().host.request("get_prompt", params))
+
+
+def list_servers_sync() -> Tuple[Any, ...]:
+    """``list_servers`` for sync code: blocks the calling thread until the host answers."""
+    return _names(_current().host.request_sync("list_servers", {}))
+
+
+def list_tools_sync(server: str) -> List[AttrDict]:
+    """``list_tools`` for sync code."""
+    return wrap(_current().host.request_sync("list_tools", {"server": server}))
+
+
+def query_tool_docs_sync(server: str, tool: Optional[str] = None, detail: str = "summary") -> Any:
+    """``query_tool_docs`` for sync code."""
+    params = _docs_params(server, tool, detail)
+    return _docs_result(_current().host.request_sync("query_tool_docs", params), tool)
+
+
+def search_tool_docs_sync(query: str, limit: int = 5, detail: str = "summary") -> List[AttrDict]:
+    """``search_tool_docs`` for sync code."""
+    return wrap(_current().host.request_sync("search_tool_docs", _search_params(query, limit, detail)))

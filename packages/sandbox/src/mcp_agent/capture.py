@@ -1,0 +1,177 @@
+"""User output: fresh pipes on fds 1 and 2 for each run, forwarded as ``stream`` frames.
+
+Everything that writes to fd 1 or 2 is captured the same way: ``print``, ``os.write(1, ...)``,
+C extensions and subprocesses. The end of a run does not wait for EOF, since a subprocess
+that outlives the code may hold the pipe open for ever: Python's buffers are flushed, what
+the pipes hold at that moment is drained, and the pipes are then detached.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import select
+import sys
+import threading
+from typing import Callable, Dict, List, Optional
+
+STREAM_CHUNK_BYTES = 16 * 1024
+_READ_BYTES = 64 * 1024
+# Bounds the final drain when a background process keeps writing as fast as we read.
+_DRAIN_BUDGET_BYTES = 4 * 1024 * 1024
+
+Emit = Callable[[str, str], None]  # (stream name, text)
+
+
+def utf8_chunks(text: str, limit: int = STREAM_CHUNK_BYTES) -> List[str]:
+    """Split text into pieces of at most ``limit`` UTF-8 bytes, never inside a character."""
+    data = text.encode("utf-8", "surrogatepass")
+    pieces: List[str] = []
+    start = 0
+    while start < len(data):
+        end = min(start + limit, len(data))
+        while end < len(data) and end > start and (data[end] & 0xC0) == 0x80:
+            end -= 1  # back off a continuation byte: the cut must fall between characters
+        pieces.append(data[start:end].decode("utf-8", "surrogatepass"))
+        start = end
+    return pieces
+
+
+def text_stream(fd: int, name: str) -> io.TextIOWrapper:
+    """A fresh sys.stdout/stderr on ``fd``: line-buffered, as Python's own stderr.
+
+    Line buffering keeps the order of lines against raw fd writes and subprocess output, at a
+    third of the cost of write-through (one write per line instead of one per ``write`` call).
+    """
+    raw = io.FileIO(fd, "w", closefd=False)
+    raw.name = name  # type: ignore[misc]  # as CPython names its own: some libraries look
+    stream = io.TextIOWrapper(io.BufferedWriter(raw), encoding="utf-8", errors="backslashreplace", line_buffering=True)
+    stream.mode = "w"  # type: ignore[misc]
+    return stream
+
+
+class _Pump(threading.Thread):
+    """Reads one pipe and forwards its first ``limit`` bytes; counts the rest as dropped."""
+
+    def __init__(self, name: str, read_fd: int, wake_fd: int, emit: Emit, limit: int, diag: Callable[[str], None]):
+        super().__init__(name="mcp-agent-" + name, daemon=True)
+        self.stream = name
+        self.read_fd = read_fd
+        self._wake_fd = wake_fd
+        self._emit = emit
+        self._diag = diag
+        self._room = limit
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.dropped = 0
+
+    def run(self) -> None:
+        try:
+            self._pump()
+        except Exception as exc:  # noqa: BLE001 - a dead pump must still let the run finish
+            self._diag("%s pump failed: %r" % (self.stream, exc))
+
+    def _pump(self) -> None:
+        poller = select.poll()
+        poller.register(self.read_fd, select.POLLIN)
+        poller.register(self._wake_fd, select.POLLIN)
+        while True:
+            ready = dict(poller.poll())
+            if self._wake_fd in ready:
+                self._drain()
+                break
+            data = os.read(self.read_fd, _READ_BYTES)
+            if not data:
+                break  # every writer closed its end (e.g. the code closed fd 1)
+            self._take(data)
+        self._forward(self._decoder.decode(b"", final=True))
+
+    def _drain(self) -> None:
+        os.set_blocking(self.read_fd, False)
+        budget = _DRAIN_BUDGET_BYTES
+        while budget > 0:
+            try:
+                data = os.read(self.read_fd, _READ_BYTES)
+            except BlockingIOError:
+                return
+            if not data:
+                return
+            budget -= len(data)
+            self._take(data)
+
+    def _take(self, data: bytes) -> None:
+        kept = data[: max(self._room, 0)]
+        self._room -= len(kept)
+        self.dropped += len(data) - len(kept)
+        if kept:
+            self._forward(self._decoder.decode(kept))
+
+    def _forward(self, text: str) -> None:
+        for piece in utf8_chunks(text):
+            self._emit(self.stream, piece)
+
+
+def null_stdio() -> None:
+    """Point fds 0, 1 and 2 at /dev/null, whether they are open or not."""
+    null = os.open(os.devnull, os.O_RDWR)
+    # With one of them closed, /dev/null lands on it: dup2 onto itself would be a no-op.
+    os.set_inheritable(null, True)
+    for fd in (0, 1, 2):
+        if fd != null:
+            os.dup2(null, fd)
+    if null > 2:
+        os.close(null)
+
+
+class OutputCapture:
+    """Owns fds 1 and 2 during one run. ``start`` before the code, ``finish`` after it."""
+
+    def __init__(self, emit: Emit, limit: int, diag: Callable[[str], None]) -> None:
+        self._emit = emit
+        self._limit = limit
+        self._diag = diag
+        self._pumps: List[_Pump] = []
+        self._wake: Optional[List[int]] = None
+
+    def start(self) -> None:
+        # Earlier code may have closed fds 0-2 (even after its run, from a thread). Occupying
+        # them first also keeps the pipes below from landing on them.
+        null_stdio()
+        sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
+        wake_read, wake_write = os.pipe()
+        self._wake = [wake_read, wake_write]
+        for fd, name in ((1, "stdout"), (2, "stderr")):
+            read_fd, write_fd = os.pipe()  # non-inheritable: children get only fds 1 and 2
+            os.dup2(write_fd, fd)  # inheritable, so subprocesses write into the pipe too
+            os.close(write_fd)
+            pump = _Pump(name, read_fd, wake_read, self._emit, self._limit, self._diag)
+            pump.start()
+            self._pumps.append(pump)
+        sys.stdout = text_stream(1, "<stdout>")
+        sys.stderr = text_stream(2, "<stderr>")
+
+    def finish(self) -> Dict[str, int]:
+        """Flush, drain, detach; returns the bytes dropped per stream."""
+        assert self._wake is not None, "finish() without start()"
+        for stream in _distinct(sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()
+            except (OSError, ValueError) as exc:  # the code closed the stream or its fd
+                self._diag("could not flush %r at the end of the run: %s" % (stream, exc))
+        os.write(self._wake[1], b"!")
+        for pump in self._pumps:
+            pump.join()
+        # From now on stray writes (lingering threads, children) go nowhere instead of EPIPE.
+        null_stdio()
+        for fd in [pump.read_fd for pump in self._pumps] + self._wake:
+            os.close(fd)
+        self._wake = None
+        return {pump.stream: pump.dropped for pump in self._pumps}
+
+
+def _distinct(*streams: object) -> List[io.TextIOBase]:
+    seen: List[io.TextIOBase] = []
+    for stream in streams:
+        if stream is not None and hasattr(stream, "flush") and all(stream is not other for other in seen):
+            seen.append(stream)  # type: ignore[arg-type]
+    return seen

@@ -1,0 +1,190 @@
+"""Runs the code of ``execute`` frames and reports how it ended, as values (never as exceptions).
+
+The code runs on the main thread in one ``__main__`` module kept for the agent's life, so later
+runs of a session see earlier definitions. Code with top-level ``await`` runs on a persistent
+event loop; code without runs plainly, so that ``asyncio.run(main())`` works in it as in a script.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import builtins
+import inspect
+import linecache
+import os
+import sys
+import traceback
+import types
+from typing import Any, Dict, List, Mapping, Optional
+
+import mcp
+from mcp import proxies, runtime
+from mcp_agent.capture import OutputCapture
+from mcp_agent.channel import Channel, ChannelClosed
+from mcp_agent.rpc import RpcClient
+
+USER_FILENAME = "<run_python>"
+AGENT_FILE_PREFIX = "<agent>/"
+# An error's message and traceback are clipped to this many characters each (the frame limit is 8 MiB).
+MAX_ERROR_CHARS = 64 * 1024
+
+Outcome = Dict[str, Any]
+
+
+class Executor:
+    def __init__(self, channel: Channel, rpc: RpcClient) -> None:
+        self._channel = channel
+        self._rpc = rpc
+        # A real module, installed as __main__, so that pickle, typing and dataclasses find
+        # what the code defines.
+        self._main = types.ModuleType("__main__")
+        self._main.__dict__.update(__builtins__=builtins, asyncio=asyncio)
+        self._injected: Dict[str, Any] = {}
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._pid = os.getpid()
+
+    @property
+    def namespace(self) -> Dict[str, Any]:
+        return self._main.__dict__
+
+    def execute(self, frame: Mapping[str, Any]) -> None:
+        """Run one validated ``execute`` frame, streaming its output, then send its ``result``."""
+        execute_id = frame["id"]
+        self._bind(frame)
+
+        def emit(name: str, text: str) -> None:
+            try:
+                self._channel.send("stream", re=execute_id, name=name, data=text)
+            except ChannelClosed:
+                return  # the daemon is gone; the reader thread ends the agent
+
+        capture = OutputCapture(emit, frame["maxOutputBytes"], self._channel.diag)
+        capture.start()
+        try:
+            outcome = self._run(frame["code"])
+            if os.getpid() != self._pid:
+                _leave_forked_child(outcome)
+        finally:
+            dropped = capture.finish()
+        if any(dropped.values()):
+            outcome["dropped"] = dropped
+        self._channel.send("result", re=execute_id, **outcome)
+
+    def _bind(self, frame: Mapping[str, Any]) -> None:
+        servers = frame["servers"]
+        by_name = proxies.install(servers)
+        runtime._bind(self._rpc, servers, frame["discovered"])
+        sys.modules["__main__"] = self._main
+        namespace = self.namespace
+        for name, value in self._injected.items():
+            if namespace.get(name) is value:  # keep what the code itself rebound
+                del namespace[name]
+        injected: Dict[str, Any] = {"mcp_%s" % server["alias"]: by_name[server["name"]] for server in servers}
+        injected.update(mcp=mcp, mcp_servers=dict(by_name), LOADED_MCP_SERVERS=tuple(by_name))
+        namespace.update(injected)
+        self._injected = injected
+
+    def _run(self, code: str) -> Outcome:
+        linecache.cache[USER_FILENAME] = (len(code), None, code.splitlines(True), USER_FILENAME)
+        try:
+            compiled = compile(code, USER_FILENAME, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:  # ValueError: null bytes, before Python 3.12
+            return _error(exc)
+        try:
+            if compiled.co_flags & inspect.CO_COROUTINE:
+                self._event_loop().run_until_complete(eval(compiled, self.namespace))
+            else:
+                exec(compiled, self.namespace)
+        except SystemExit as exc:
+            return self._exit(exc)
+        except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt & co. end the run, not the agent
+            return _error(exc)
+        return {"status": "success", "exitCode": 0}
+
+    def _exit(self, exc: SystemExit) -> Outcome:
+        """SystemExit as Python's own interpreter reports it."""
+        code = exc.code
+        if code is None or (isinstance(code, int) and code == 0):
+            return {"status": "success", "exitCode": 0}
+        if isinstance(code, int):
+            return {"status": "error", "exitCode": int(code)}
+        try:
+            print(code, file=sys.stderr, flush=True)
+        except (OSError, ValueError) as error:  # the code closed its stderr
+            self._channel.diag("SystemExit message lost: %s" % error)
+        return {"status": "error", "exitCode": 1}
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.new_event_loop()
+        return self._loop
+
+
+def _leave_forked_child(outcome: Outcome) -> None:
+    """End a child that the code forked (``os.fork()``) when it runs off the end of the code.
+
+    Returning into the agent would finish the parent's run from the child: its wake-up byte
+    would stop the parent's output pumps. A script's forked child exits there too.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            break  # the child's output is lost as it would be in a script whose stdout is closed
+    os._exit(outcome["exitCode"] & 0xFF)
+
+
+def _error(exc: BaseException) -> Outcome:
+    return {
+        "status": "error",
+        "exitCode": 1,
+        "error": {
+            "type": type(exc).__name__,
+            "message": _clip(_safe_str(exc)),
+            "traceback": _clip(user_traceback(exc)),
+        },
+    }
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception as error:  # noqa: BLE001 - a user __str__ may raise anything
+        return "<exception str() failed: %r>" % (error,)
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_ERROR_CHARS:
+        return text
+    half = MAX_ERROR_CHARS // 2
+    return "%s\n[... %d characters cut ...]\n%s" % (text[:half], len(text) - 2 * half, text[-half:])
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback as Python would print it, without the agent's own frames."""
+    summary = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    _strip_agent_frames(summary, set())
+    return "".join(summary.format())
+
+
+def _strip_agent_frames(summary: traceback.TracebackException, seen: set) -> None:
+    if id(summary) in seen:
+        return
+    seen.add(id(summary))
+    summary.stack = traceback.StackSummary.from_list(_user_frames(summary.stack))
+    nested = [summary.__cause__, summary.__context__] + list(getattr(summary, "exceptions", None) or [])
+    for inner in nested:
+        if inner is not None:
+            _strip_agent_frames(inner, seen)
+
+
+def _user_frames(frames: List[traceback.FrameSummary]) -> List[traceback.FrameSummary]:
+    frames = list(frames)
+    # Everything before the first line of user code is the agent calling it.
+    for index, frame in enumerate(frames):
+        if frame.filename == USER_FILENAME:
+            frames = frames[index:]
+            break
+    return [frame for frame in frames if not frame.filename.startswith(AGENT_FILE_PREFIX)]

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# setup.sh: get a checkout ready to run and test. Idempotent; fast when everything is already done.
+#   1. npm install (only when node_modules is missing or a package.json / package-lock.json changed)
+#   2. npm run build (tsc -b, incremental)
+#   3. a container engine that answers (scripts/ensure-engine.sh: Docker, else Podman; installs/starts
+#      dockerd when root on Debian/Ubuntu)
+#   4. the sandbox image (`mcp-code-mode image ensure`, see ensure_sandbox_image below)
+# Environment: MCP_BRIDGE_IMAGE (use this image), MCP_BRIDGE_RUNTIME / DOCKER_HOST (engine),
+#   SETUP_SKIP_NPM=1, SETUP_SKIP_BUILD=1, SETUP_SKIP_ENGINE=1, SETUP_SKIP_IMAGE=1 (skip a step),
+#   SETUP_ENGINES=all (bring up Docker and Podman both, and the image in each: the tests run on both).
+# Functions can be run one by one: bash scripts/setup.sh <step>  (npm_install | build | engine | image).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+
+log() { echo "setup: $*"; }
+fail() {
+  echo "setup: FAILED: $1" >&2
+  [ $# -gt 1 ] && echo "setup: next: $2" >&2
+  exit 1
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# ---------------------------------------------------------------- 1. npm install
+npm_install() {
+  local stamp=node_modules/.package-lock.json reason=""
+  if [ ! -d node_modules ] || [ ! -f "$stamp" ]; then
+    reason="node_modules is missing"
+  else
+    local f
+    for f in package.json package-lock.json packages/*/package.json daemon/package.json shim/package.json; do
+      if [ -f "$f" ] && [ "$f" -nt "$stamp" ]; then reason="$f changed"; break; fi
+    done
+  fi
+  if [ -z "$reason" ]; then
+    log "dependencies up to date (node_modules)"
+    return 0
+  fi
+  have npm || fail "npm is not installed" "install Node.js >= 20 (with npm), e.g. from https://nodejs.org or your package manager"
+  log "npm install ($reason)..."
+  # Note: newer npm versions may hold back dependency install scripts until they are approved;
+  # nothing here relies on any install script (no native modules).
+  npm install --no-audit --no-fund \
+    || fail "npm install failed" "check network access to the npm registry (npm config get registry), then re-run: npm run setup"
+  touch "$stamp" 2>/dev/null || true   # npm leaves it untouched when nothing changed
+}
+
+# ---------------------------------------------------------------- 2. build
+build() {
+  log "npm run build (tsc -b)..."
+  npm run build --silent || fail "the TypeScript build failed" "fix the errors above, then re-run: npm run setup"
+}
+
+# ---------------------------------------------------------------- 3. engine
+engine() {
+  bash "$ROOT/scripts/ensure-engine.sh" ${SETUP_ENGINES:+"$SETUP_ENGINES"} \
+    || fail "no container engine answers" "follow the hints above, then re-run: npm run setup (or set MCP_BRIDGE_RUNTIME / DOCKER_HOST)"
+}
+
+# ---------------------------------------------------------------- 4. sandbox image
+# The daemon's own logic (`mcp-code-mode image ensure`): MCP_BRIDGE_IMAGE if set (pulled when missing);
+# else python:3.12-slim if present; else the offline mcp-code-mode/sandbox:local if built before (rebuilt
+# when its inputs changed); else a pull of python:3.12-slim; else the offline build from Debian packages.
+# With SETUP_ENGINES=all, the image is made present in every engine that answers (the tests use both).
+ensure_sandbox_image() {
+  local cli="$ROOT/daemon/bin/mcp-code-mode.js"
+  if [ "${SETUP_ENGINES:-}" = all ]; then
+    local sock
+    for sock in /var/run/docker.sock /run/podman/podman.sock; do
+      [ -S "$sock" ] || continue
+      log "sandbox image for the engine at $sock..."
+      MCP_BRIDGE_RUNTIME="$sock" node "$cli" image ensure \
+        || fail "no sandbox image for the engine at $sock" "see the messages above"
+    done
+    return 0
+  fi
+  log "sandbox image..."
+  node "$cli" image ensure \
+    || fail "no sandbox image" "see the messages above; or set MCP_BRIDGE_IMAGE to an image with python3 >= 3.9 that your engine has"
+}
+
+# ---------------------------------------------------------------- main
+main() {
+  local t0=$SECONDS
+  [ "${SETUP_SKIP_NPM:-0}" = 1 ] || npm_install
+  [ "${SETUP_SKIP_BUILD:-0}" = 1 ] || build
+  [ "${SETUP_SKIP_ENGINE:-0}" = 1 ] || engine
+  [ "${SETUP_SKIP_IMAGE:-0}" = 1 ] || ensure_sandbox_image
+  log "ready ($((SECONDS - t0)) s)"
+}
+
+case "${1:-all}" in
+  all) main ;;
+  npm_install|npm) npm_install ;;
+  build) build ;;
+  engine) engine ;;
+  image) ensure_sandbox_image ;;
+  -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" ;;
+  *) fail "unknown step '$1'" "use one of: npm_install build engine image (or no argument for all)" ;;
+esac

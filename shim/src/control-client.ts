@@ -1,0 +1,136 @@
+import { request } from 'node:http';
+import { createInterface } from 'node:readline';
+import { ErrorBodySchema, RunResponseSchema, type RunResponse } from '@mcp-code-mode/protocol';
+
+/**
+ * A control API error answer (a code of ERROR_CODES), or a transport failure (a code of
+ * CLIENT_ERROR_CODES: `daemon_not_running` when nothing answers, `daemon_unreachable` when the
+ * connection broke mid-request).
+ */
+export class ControlError extends Error {
+  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ControlError';
+  }
+}
+
+export interface RunCall {
+  code: unknown;
+  servers?: unknown;
+  timeout?: unknown;
+  outputMode?: 'toon' | 'json' | 'compact';
+}
+
+/** Speaks HTTP to the daemon over its Unix socket. Holds no state but the socket path. */
+export class ControlClient {
+  constructor(readonly socketPath: string) {}
+
+  private send(method: string, path: string, body: unknown, options: { signal?: AbortSignal; accept?: string; onLine?: (line: unknown) => void } = {}): Promise<{ status: number; body: unknown }> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = request(
+        {
+          socketPath: this.socketPath,
+          path,
+          method,
+          headers: {
+            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+            ...(options.accept ? { accept: options.accept } : {}),
+          },
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+        (res) => {
+          if (options.onLine && /ndjson/.test(String(res.headers['content-type']))) {
+            let last: unknown;
+            const lines = createInterface({ input: res });
+            lines.on('line', (line) => {
+              if (!line.trim()) return;
+              try {
+                last = JSON.parse(line);
+              } catch {
+                return reject(new ControlError('bad_response', `the daemon sent a line that is not JSON: ${line.slice(0, 80)}`));
+              }
+              options.onLine!(last);
+            });
+            lines.on('close', () => resolve({ status: res.statusCode ?? 0, body: last }));
+            res.on('error', (err) => reject(new ControlError('daemon_unreachable', `the daemon connection broke: ${err.message}`, { cause: err })));
+            return;
+          }
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (err) => reject(new ControlError('daemon_unreachable', `the daemon connection broke: ${err.message}`, { cause: err })));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            try {
+              resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+            } catch {
+              reject(new ControlError('bad_response', `the daemon answered with something that is not JSON (HTTP ${res.statusCode}): ${text.slice(0, 120)}`));
+            }
+          });
+        },
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.name === 'AbortError') return reject(err);
+        // Refused or missing socket: the request never reached a daemon, so it is safe to start one and retry.
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+          return reject(
+            new ControlError('daemon_not_running', `no daemon answers at ${this.socketPath} (start it with \`mcp-code-mode start\`)`, { cause: err }),
+          );
+        }
+        reject(new ControlError('daemon_unreachable', `the connection to the daemon at ${this.socketPath} broke: ${err.message}`, { cause: err }));
+      });
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  private static fail(status: number, body: unknown): never {
+    const parsed = ErrorBodySchema.safeParse(body);
+    if (parsed.success) throw new ControlError(parsed.data.error.code, parsed.data.error.message);
+    throw new ControlError('bad_response', `unexpected answer from the daemon (HTTP ${status})`);
+  }
+
+  /** One run. With `onOutput`, output arrives while the run goes on. */
+  async run(call: RunCall, options: { signal?: AbortSignal; onOutput?: (stream: string, text: string) => void } = {}): Promise<RunResponse> {
+    if (options.onOutput) {
+      const onOutput = options.onOutput;
+      const { status, body } = await this.send('POST', '/v1/run', call, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        accept: 'application/x-ndjson',
+        onLine: (line) => {
+          const l = line as { type?: string; stream?: string; text?: string };
+          if (l.type === 'output' && typeof l.text === 'string') onOutput(String(l.stream), l.text);
+        },
+      });
+      const last = body as { type?: string } | undefined;
+      if (last?.type === 'result') return RunResponseSchema.parse(last);
+      if (last?.type === 'error') ControlClient.fail(status, last);
+      throw new ControlError('daemon_unreachable', 'the daemon closed the run without an answer (did it stop or crash?)');
+    }
+    const { status, body } = await this.send('POST', '/v1/run', call, options.signal ? { signal: options.signal } : {});
+    if (status !== 200) ControlClient.fail(status, body);
+    return RunResponseSchema.parse(body);
+  }
+
+  async get(path: string): Promise<unknown> {
+    const { status, body } = await this.send('GET', path, undefined);
+    if (status !== 200) ControlClient.fail(status, body);
+    return body;
+  }
+
+  async post(path: string, body: unknown = {}): Promise<unknown> {
+    const res = await this.send('POST', path, body);
+    if (res.status !== 200) ControlClient.fail(res.status, res.body);
+    return res.body;
+  }
+
+  /** True when a daemon answers on the socket. */
+  async alive(): Promise<boolean> {
+    try {
+      await this.get('/v1/status');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

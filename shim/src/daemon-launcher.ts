@@ -1,0 +1,121 @@
+import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, open, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ControlError } from './control-client.js';
+import type { StatePaths } from './state-paths.js';
+
+/** Exit code of a daemon that found another daemon holding its state directory (EX_TEMPFAIL). */
+export const EXIT_ALREADY_RUNNING = 75;
+
+/** The daemon CLI next to this package in the repository (npm workspaces keep them side by side). */
+export const DEFAULT_DAEMON_CLI = fileURLToPath(new URL('../../daemon/bin/mcp-code-mode.js', import.meta.url));
+
+export interface LauncherOptions {
+  paths: StatePaths;
+  /** The daemon gets this environment: the same MCP_BRIDGE_* settings the shim was started with. */
+  env: Record<string, string | undefined>;
+  /** MCP_BRIDGE_AUTOSTART. */
+  autostart: boolean;
+  /** How to answer "is a daemon there?"; normally ControlClient.alive. */
+  alive: () => Promise<boolean>;
+  /** Program and arguments that run the daemon in the background. */
+  command?: string[];
+  /** How long a new daemon may take to answer (the first start may build the sandbox image). */
+  readyTimeoutMs?: number;
+  pollMs?: number;
+  spawn?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
+}
+
+/** Starts the daemon on demand, once, however many callers ask at the same time. */
+export class DaemonLauncher {
+  private starting: Promise<void> | undefined;
+  private readonly command: string[];
+  private readonly spawn: NonNullable<LauncherOptions['spawn']>;
+
+  constructor(private readonly options: LauncherOptions) {
+    this.command = options.command ?? [process.execPath, DEFAULT_DAEMON_CLI, 'daemon', '--background'];
+    this.spawn = options.spawn ?? nodeSpawn;
+  }
+
+  /** Resolves once a daemon answers; starts one when none does and autostart is on. */
+  async ensure(): Promise<void> {
+    if (await this.options.alive()) return;
+    if (!this.options.autostart) {
+      throw new ControlError(
+        'autostart_disabled',
+        `no mcp-code-mode daemon is running for ${this.options.paths.dir}, and MCP_BRIDGE_AUTOSTART=0 forbids starting one. ` +
+          'Start it with `mcp-code-mode start`, or have it start at login with `mcp-code-mode service install`.',
+      );
+    }
+    this.starting ??= this.start().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async start(): Promise<void> {
+    const { paths } = this.options;
+    const [program, ...args] = this.command;
+    if (!program) throw new Error('the daemon command is empty');
+    if (args[0] && args[0].endsWith('.js') && !existsSync(args[0])) {
+      throw new ControlError('daemon_start_failed', `cannot start the daemon: ${args[0]} is missing (is the daemon package built? run \`npm run build\`)`);
+    }
+    await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+    // The log file takes the daemon's stdout and stderr: whatever it says before its logger exists
+    // (a bad setting, no engine) lands there, and the error below quotes it.
+    const log = await open(paths.logFile, 'a', 0o600);
+    let child: ChildProcess;
+    try {
+      await chmod(paths.logFile, 0o600);
+      child = this.spawn(program, args, { env: this.options.env, detached: true, stdio: ['ignore', log.fd, log.fd] });
+    } finally {
+      await log.close();
+    }
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let spawnError: Error | undefined;
+    child.once('exit', (code, signal) => (exit = { code, signal }));
+    child.once('error', (err) => (spawnError = err));
+    // The daemon outlives this shim: the next client's shim will use it.
+    child.unref();
+
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 120_000);
+    const pollMs = this.options.pollMs ?? 100;
+    for (;;) {
+      if (await this.options.alive()) return;
+      if (spawnError) throw new ControlError('daemon_start_failed', `cannot start the daemon (${this.command.join(' ')}): ${spawnError.message}`, { cause: spawnError });
+      // Another shim's daemon won the race for the state directory: wait for that one instead.
+      if (exit && exit.code !== EXIT_ALREADY_RUNNING) {
+        throw new ControlError(
+          'daemon_start_failed',
+          `the daemon exited while starting (${exit.signal ?? `exit code ${exit.code}`}). Last lines of ${paths.logFile}:\n${await logTail(paths.logFile)}`,
+        );
+      }
+      if (Date.now() > deadline) {
+        throw new ControlError(
+          'daemon_start_failed',
+          `the daemon did not answer on ${paths.socket} within ${Math.round((this.options.readyTimeoutMs ?? 120_000) / 1000)} s. Last lines of ${paths.logFile}:\n${await logTail(paths.logFile)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+}
+
+/** The last lines of the daemon log, pino's JSON lines shown as their messages. */
+export async function logTail(logFile: string, lines = 8): Promise<string> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(-lines)
+    .map((line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+        return `  ${entry.msg ?? line}${entry.err?.message ? `: ${entry.err.message}` : ''}`;
+      } catch {
+        return `  ${line}`;
+      }
+    })
+    .join('\n');
+}

@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/**
+ * Where a daemon keeps its socket, pid, lock and log. Lives in the shim package because both the
+ * shim (which must find, or start, the daemon) and the daemon need it, and the shim never imports
+ * the daemon.
+ */
+export interface StatePaths {
+  dir: string;
+  socket: string;
+  pidFile: string;
+  logFile: string;
+  /** Held by the running daemon for its whole life; a second daemon on the same directory refuses to start. */
+  lockFile: string;
+  /** Label value naming every container started for this state directory. */
+  owner: string;
+}
+
+/** MCP_BRIDGE_STATE_DIR, else $XDG_STATE_HOME/mcp-code-mode, else ~/.local/state/mcp-code-mode. */
+export function statePaths(env: Record<string, string | undefined>): StatePaths {
+  const dir = resolve(env.MCP_BRIDGE_STATE_DIR || join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'mcp-code-mode'));
+  return {
+    dir,
+    socket: join(dir, 'daemon.sock'),
+    pidFile: join(dir, 'daemon.pid'),
+    logFile: join(dir, 'daemon.log'),
+    lockFile: join(dir, 'daemon.lock'),
+    owner: createHash('sha256').update(dir).digest('hex').slice(0, 16),
+  };
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseEnvConfig } from '@mcp-code-mode/protocol';
+
+test('defaults match DESIGN.md when nothing is set', () => {
+  const check = parseEnvConfig({});
+  assert.ok(check.ok);
+  const c = check.config;
+  assert.equal(c.MCP_BRIDGE_IMAGE, 'python:3.12-slim');
+  assert.equal(c.MCP_BRIDGE_TIMEOUT, 30);
+  assert.equal(c.MCP_BRIDGE_MAX_TIMEOUT, 120);
+  assert.equal(c.MCP_BRIDGE_MEMORY, 512 * 1024 * 1024);
+  assert.equal(c.MCP_BRIDGE_PIDS, 128);
+  assert.equal(c.MCP_BRIDGE_CPUS, undefined);
+  assert.equal(c.MCP_BRIDGE_CONTAINER_USER, '65534:65534');
+  assert.equal(c.MCP_BRIDGE_POOL_SIZE, 2);
+  assert.equal(c.MCP_BRIDGE_POOL_MAX, 8);
+  assert.equal(c.MCP_BRIDGE_MAX_OUTPUT_BYTES, 64 * 1024);
+  assert.equal(c.MCP_BRIDGE_OUTPUT_MODE, 'toon');
+});
+
+test('sizes and numbers are parsed', () => {
+  const check = parseEnvConfig({ MCP_BRIDGE_MEMORY: '1g', MCP_BRIDGE_CPUS: '1.5', MCP_BRIDGE_MAX_OUTPUT_BYTES: '100k', MCP_BRIDGE_POOL_SIZE: '0' });
+  assert.ok(check.ok);
+  assert.equal(check.config.MCP_BRIDGE_MEMORY, 1024 ** 3);
+  assert.equal(check.config.MCP_BRIDGE_CPUS, 1.5);
+  assert.equal(check.config.MCP_BRIDGE_MAX_OUTPUT_BYTES, 100 * 1024);
+  assert.equal(check.config.MCP_BRIDGE_POOL_SIZE, 0);
+});
+
+test('every bad value is reported with the name of its variable', () => {
+  const cases: [string, string][] = [
+    ['MCP_BRIDGE_MEMORY', 'lots'],
+    ['MCP_BRIDGE_PIDS', '-1'],
+    ['MCP_BRIDGE_PIDS', '12.5'],
+    ['MCP_BRIDGE_TIMEOUT', 'soon'],
+    ['MCP_BRIDGE_CPUS', '0'],
+    ['MCP_BRIDGE_CONTAINER_USER', 'root'],
+    ['MCP_BRIDGE_OUTPUT_MODE', 'yaml'],
+    ['MCP_BRIDGE_RUNTIME', 'lxc'],
+    ['MCP_BRIDGE_POOL_MAX', '0'],
+    ['MCP_BRIDGE_AUTOSTART', 'maybe'],
+  ];
+  for (const [name, value] of cases) {
+    const check = parseEnvConfig({ [name]: value });
+    assert.equal(check.ok, false, `${name}=${value} must be refused`);
+    if (!check.ok) assert.match(check.problems.join('\n'), new RegExp(name), `${name}=${value}: ${check.problems.join('; ')}`);
+  }
+});
+
+test('cross-field rules name both variables', () => {
+  const a = parseEnvConfig({ MCP_BRIDGE_TIMEOUT: '200' });
+  assert.equal(a.ok, false);
+  if (!a.ok) assert.match(a.problems[0]!, /MCP_BRIDGE_TIMEOUT.*MCP_BRIDGE_MAX_TIMEOUT/);
+  const b = parseEnvConfig({ MCP_BRIDGE_POOL_SIZE: '9' });
+  assert.equal(b.ok, false);
+  if (!b.ok) assert.match(b.problems[0]!, /MCP_BRIDGE_POOL_SIZE.*MCP_BRIDGE_POOL_MAX/);
+});
