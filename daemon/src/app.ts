@@ -1,24 +1,32 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { OutputMode } from '@mcp-code-mode/protocol';
+import type { DaemonStatus, OutputMode } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.js';
 import type { SandboxPool } from './pool/sandbox-pool.js';
 import type { RunExecutor } from './runs/executor.js';
 import { registerRunRoute } from './routes/run.js';
+import { registerStatusRoute } from './routes/status.js';
+import { registerServerRoutes } from './routes/servers.js';
+import type { ToolHost } from './runs/tool-host.js';
 
 export interface AppDeps {
   executor: RunExecutor;
+  toolHost: ToolHost;
   pool: SandboxPool;
   outputMode: OutputMode;
   logger: Logger;
-  info: () => Record<string, unknown>;
+  /** The status document of GET /v1/status (and of the health endpoint's /status). */
+  status: () => DaemonStatus;
+  /** Called once per finished run (metrics). */
+  onRun?: (status: string, durationMs: number) => void;
   requestShutdown: () => void;
   bodyLimitBytes: number;
 }
 
 /** The control API, built apart from listening so tests can use `inject()`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.bodyLimitBytes, disableRequestLogging: true });
+  // Per-request logs stay out of the log at info level: a run is logged by the executor, once.
+  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: deps.bodyLimitBytes });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _request, reply) => {
     if (err instanceof ApiError) return reply.status(err.status).send(err.body());
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
@@ -31,7 +39,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.status(404).send(new ApiError('not_found', `no endpoint ${request.method} ${request.url}`).body());
   });
   registerRunRoute(app, deps);
-  app.get('/v1/status', async () => ({ ...deps.info(), pool: deps.pool.stats() }));
+  registerServerRoutes(app, deps);
+  registerStatusRoute(app, deps);
   app.post('/v1/shutdown', async () => {
     setImmediate(deps.requestShutdown);
     return { ok: true };

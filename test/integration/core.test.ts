@@ -116,7 +116,12 @@ print(json.dumps(out))
 
     test('a timeout returns in about its time, keeps partial output, and its container is gone', async () => {
       await waitWarm(daemon.client, 2);
-      const before = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+      // Earlier runs' containers are removed after their answers; wait until only the warm two remain.
+      let before = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+      for (let i = 0; i < 100 && before.length !== 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        before = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+      }
       assert.equal(before.length, 2);
       const started = Date.now();
       const r = await run('print("started", flush=True)\nwhile True: pass', { timeout: 2 });

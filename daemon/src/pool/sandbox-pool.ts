@@ -18,6 +18,8 @@ export interface PoolOptions {
   log: Logger;
   readyTimeoutMs?: number;
   pingTimeoutMs?: number;
+  /** A sandbox that said ready (or answered a ping) this recently is used without a ping. */
+  freshMs?: number;
 }
 
 export interface PoolStats {
@@ -55,7 +57,10 @@ export class SandboxPool {
           // A leased sandbox belongs to its run, which removes it when the run ends.
           if (!this.leased.has(sandbox)) await sandbox.destroy();
         },
-        validate: async (sandbox) => !sandbox.closed && (await sandbox.ping(options.pingTimeoutMs ?? 2000)),
+        // An open attach stream proves the container alive; a sandbox that sat idle a while must
+        // also answer a ping, which costs one round trip through the engine (about 1 ms).
+        validate: async (sandbox) =>
+          !sandbox.closed && (Date.now() - sandbox.readyAt < (options.freshMs ?? 10_000) || (await sandbox.ping(options.pingTimeoutMs ?? 2000))),
       },
       {
         min: warm,
@@ -145,11 +150,12 @@ export class SandboxPool {
 
   /** Ends a run's hold on its sandbox: the container is removed, the gate lets the next run in. */
   async retire(sandbox: Sandbox): Promise<void> {
-    this.gate.leave();
     try {
       await sandbox.destroy();
     } finally {
       this.leased.delete(sandbox);
+      // Only now: warm plus running plus being-removed containers stay within `max`.
+      this.gate.leave();
     }
   }
 

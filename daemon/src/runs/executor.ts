@@ -26,6 +26,9 @@ export type Outcome =
   | { kind: 'closed' }
   | { kind: 'violation'; message: string };
 
+/** Error types after which the sandbox may still be running user code: removed before answering. */
+const ABNORMAL = new Set(['Timeout', 'Cancelled', 'ProtocolError', 'SandboxExited', 'OutOfMemory']);
+
 function seconds(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
@@ -81,11 +84,17 @@ export class RunExecutor {
         throw err;
       }
       const sandbox = await this.pool.lease(control.signal);
+      let result: RunResult | undefined;
       try {
-        return await this.execute(sandbox, code, infos, timeoutSec, started, control, options);
+        result = await this.execute(sandbox, code, infos, timeoutSec, started, control, options);
+        return result;
       } finally {
         control.abort();
-        await this.pool.retire(sandbox).catch((err) => this.log.warn({ err }, 'removing a sandbox failed'));
+        const retiring = this.pool.retire(sandbox).catch((err) => this.log.warn({ err }, 'removing a sandbox failed'));
+        // A sandbox whose code finished is removed after the answer is sent, off the caller's clock.
+        // One that timed out, was cancelled or misbehaved is gone before the caller hears of it.
+        if (result?.status !== 'success' && result?.error?.type !== undefined && ABNORMAL.has(result.error.type)) await retiring;
+        else if (!result) await retiring;
       }
     } finally {
       options.signal?.removeEventListener('abort', abortRun);

@@ -26,6 +26,8 @@ export class Sandbox extends EventEmitter<SandboxEvents> {
   private destroyed?: Promise<void>;
   ready?: ReadyFrame;
   readonly createdAt = Date.now();
+  /** When the agent last proved itself alive (ready or pong). */
+  readyAt = 0;
 
   constructor(
     private readonly container: AttachedContainer,
@@ -104,6 +106,7 @@ export class Sandbox extends EventEmitter<SandboxEvents> {
 
   async waitReady(timeoutMs: number): Promise<ReadyFrame> {
     this.ready = await this.waitFor((f): f is ReadyFrame => f.type === 'ready', timeoutMs, 'ready');
+    this.readyAt = Date.now();
     return this.ready;
   }
 
@@ -113,6 +116,7 @@ export class Sandbox extends EventEmitter<SandboxEvents> {
     const id = this.send({ type: 'ping' });
     try {
       await this.waitFor((f): f is AgentFrame => f.type === 'pong' && f.re === id, timeoutMs, 'pong');
+      this.readyAt = Date.now();
       return true;
     } catch {
       return false;
