@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decode } from '@toon-format/toon';
+import { encode as countTokens } from 'gpt-tokenizer';
 import type { RunResult } from '@mcp-code-mode/protocol';
 import { modelView, renderResult } from '../../daemon/src/runs/render.ts';
 import { OutputCollector } from '../../daemon/src/runs/output.ts';
@@ -8,20 +9,26 @@ import { OutputCollector } from '../../daemon/src/runs/output.ts';
 const ok: RunResult = { status: 'success', summary: 'Success in 3 ms', exitCode: 0, stdout: ['42'], stderr: [], servers: [], durationMs: 3, toolCalls: 0 };
 
 test('toon mode is a fenced TOON block that decodes back to the model view', () => {
-  const rows = Array.from({ length: 20 }, (_, i) => `row ${i}`);
-  const result = { ...ok, stdout: rows };
+  const rows = Array.from({ length: 20 }, (_, i) => ({ id: i, city: `city ${i}`, temp: i * 1.5 }));
+  const result = { ...ok, stdout: [JSON.stringify(rows)] };
   const text = renderResult(result, 'toon');
   assert.match(text, /^```toon\n/);
   const body = text.replace(/^```toon\n/, '').replace(/\n```$/, '');
   assert.deepEqual(decode(body), modelView(result));
 });
 
-test('toon mode falls back to compact JSON when that is shorter', () => {
-  const result: RunResult = { ...ok, stdout: ['a,b', 'c:d'] };
-  const text = renderResult(result, 'toon');
-  const json = JSON.stringify(modelView(result));
-  if (text.startsWith('```json')) assert.equal(text, '```json\n' + json + '\n```');
-  else assert.ok(text.length - '```toon\n\n```'.length <= json.length);
+test('toon mode never costs more tokens than compact JSON (real tokenizer)', () => {
+  const lines = Array.from({ length: 60 }, (_, i) => `2026-11-25T10:${String(i).padStart(2, '0')}:00Z INFO worker-${i % 4} batch ${i}`);
+  const doc = { service: 'billing', endpoints: Array.from({ length: 8 }, (_, i) => ({ path: `/v1/items/${i}`, methods: ['GET', 'PUT'], auth: { scopes: ['read'] } })) };
+  const rows = Array.from({ length: 40 }, (_, i) => ({ id: i, name: `user${i}`, active: i % 3 !== 0 }));
+  const shapes: string[][] = [lines, JSON.stringify(doc).split('\n'), JSON.stringify(rows).split('\n'), ['hello'], ['a:b', 'c,d', '- e']];
+  for (const stdout of shapes) {
+    const result = { ...ok, stdout };
+    const text = renderResult(result, 'toon');
+    const json = JSON.stringify(modelView(result));
+    assert.ok(countTokens(text).length <= countTokens(json).length, `toon mode ${countTokens(text).length} > compact JSON ${countTokens(json).length} for ${stdout[0]}`);
+    if (!text.startsWith('```toon')) assert.equal(text, json, 'the fallback is the compact JSON itself');
+  }
 });
 
 test('json and compact modes', () => {
@@ -45,4 +52,14 @@ test('the cap never splits a UTF-8 character', () => {
   const out = new OutputCollector(4);
   assert.equal(out.add('stderr', 'ab✓'), 'ab');
   assert.equal(out.dropped.stderr, 3);
+});
+
+test('stdout that is one JSON document reaches the model as a value, tabulated by TOON', () => {
+  const rows = Array.from({ length: 5 }, (_, i) => ({ id: i, name: `n${i}`, ok: i % 2 === 0 }));
+  const result: RunResult = { ...ok, stdout: JSON.stringify(rows, null, 2).split('\n') };
+  assert.deepEqual(modelView(result).output, rows);
+  assert.equal(modelView(result).stdout, undefined);
+  const text = renderResult(result, 'toon');
+  assert.match(text, /output\[5\]\{id,name,ok\}:/);
+  assert.equal(modelView({ ...ok, stdout: ['[1, 2', 'oops'] }).output, undefined, 'not JSON: kept as lines');
 });

@@ -1,11 +1,28 @@
 import { encode } from '@toon-format/toon';
 import type { OutputMode, RunResult } from '@mcp-code-mode/protocol';
 
-/** What the model reads: the result without empty or redundant fields. */
+/** stdout that is, as a whole, one JSON array or object: the value, else undefined. */
+function jsonDocument(lines: string[]): unknown {
+  const text = lines.join('\n').trim();
+  if (!(text.startsWith('[') || text.startsWith('{'))) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the model reads: the result without empty or redundant fields. When the code printed one
+ * JSON document, the model gets it as `output` (a value), so TOON can lay rows out as a table
+ * instead of repeating every key; structuredContent keeps the raw `stdout` lines either way.
+ */
 export function modelView(result: RunResult): Record<string, unknown> {
   const view: Record<string, unknown> = { status: result.status, summary: result.summary };
   if (result.exitCode !== 0) view.exitCode = result.exitCode;
-  if (result.stdout.length > 0) view.stdout = result.stdout;
+  const document = result.truncated ? undefined : jsonDocument(result.stdout);
+  if (document !== undefined) view.output = document;
+  else if (result.stdout.length > 0) view.stdout = result.stdout;
   if (result.stderr.length > 0) view.stderr = result.stderr;
   if (result.error) view.error = result.error;
   if (result.servers.length > 0) view.servers = result.servers;
@@ -24,20 +41,29 @@ function compactText(result: RunResult): string {
 }
 
 /**
- * The text content of a run_python answer. `toon` wraps TOON in a fenced block, unless compact
- * JSON is shorter or the encoder fails, in which case compact JSON is sent (also fenced).
+ * A cheap stand-in for a BPE token count: words (with their leading space), digit groups of up to
+ * three, runs of punctuation, runs of whitespace. Two encodings of the same data share their words,
+ * so comparing the two estimates picks the shorter encoding (checked against a real tokenizer in
+ * test/unit/render.test.ts), without loading a tokenizer into the daemon.
+ */
+export function estimateTokens(text: string): number {
+  return (text.match(/ ?[A-Za-z]+|\d{1,3}|[^\sA-Za-z\d]+|\s+/g) ?? []).length;
+}
+
+/**
+ * The text content of a run_python answer. `toon` is a fenced TOON block, unless compact JSON
+ * costs fewer tokens or the encoder fails: then it is the compact JSON itself, unfenced.
  */
 export function renderResult(result: RunResult, mode: OutputMode): string {
   const view = modelView(result);
   if (mode === 'compact') return compactText(result);
-  const json = JSON.stringify(view);
   if (mode === 'json') return JSON.stringify(view, null, 2);
+  const json = JSON.stringify(view);
   let toon: string | undefined;
   try {
-    toon = encode(view);
+    toon = '```toon\n' + encode(view) + '\n```';
   } catch {
-    toon = undefined;
+    return json;
   }
-  if (toon === undefined || json.length < toon.length) return '```json\n' + json + '\n```';
-  return '```toon\n' + toon + '\n```';
+  return estimateTokens(toon) <= estimateTokens(json) ? toon : json;
 }

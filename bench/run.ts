@@ -1,0 +1,187 @@
+// The benchmark harness (`npm run bench`). Starts its own daemon on a temporary state directory,
+// warms up, measures, and writes bench/results/latest.json, docs/BENCHMARKS.md, docs/benchmarks.svg.
+// Knobs: BENCH_ENGINE=docker|podman, BENCH_N (latency samples, default 100), BENCH_MANY (runs for the
+// memory figure, default 1000), BENCH_SECTIONS=comma list to run only some sections.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { buildSandboxSpec } from '../daemon/src/engine/sandbox-spec.ts';
+import { availableEngines, containersOf, type TestEngine } from '../test/helpers/engines.ts';
+import { CLI, startDaemonProcess, waitWarm, type DaemonHandle } from '../test/helpers/daemon-process.ts';
+import { dockerCli, dockerRunArgs } from './lib/baseline.ts';
+import { latencyChart, markdown, mb, ms, pair, type Row } from './lib/report.ts';
+import { sleep, summarize, timed, type Summary } from './lib/stats.ts';
+import { extraSections, type SectionContext } from './sections/index.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const N = Number(process.env.BENCH_N ?? 100);
+const MANY = Number(process.env.BENCH_MANY ?? 1000);
+const POOL = 2;
+const only = process.env.BENCH_SECTIONS?.split(',').map((s) => s.trim());
+const want = (name: string): boolean => !only || only.includes(name);
+const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+const chart: { label: string; value: number }[] = [];
+
+async function settle(engine: TestEngine, daemon: DaemonHandle, count: number): Promise<number> {
+  let left = (await containersOf(engine, daemon.owner)).length;
+  for (let i = 0; i < 100 && left !== count; i++) {
+    await sleep(100);
+    left = (await containersOf(engine, daemon.owner)).length;
+  }
+  return left;
+}
+
+async function coldStart(engine: TestEngine): Promise<void> {
+  const answer: number[] = [];
+  const firstWarm: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const daemon = await startDaemonProcess(engine, { MCP_BRIDGE_LOG_LEVEL: 'warn' });
+    answer.push(performance.now() - t0);
+    await waitWarm(daemon.client, 1, 120_000);
+    firstWarm.push(performance.now() - t0);
+    await daemon[Symbol.asyncDispose]();
+  }
+  const a = summarize(answer);
+  const w = summarize(firstWarm);
+  results.coldStart = { daemonAnswers: a, firstWarmContainer: w };
+  rows.push({ section: 'Cold start', what: 'daemon start to control API answering', value: `p50 ${ms(a.median)} (n=${a.n})` });
+  rows.push({ section: 'Cold start', what: 'daemon start to first warm container', value: `p50 ${ms(w.median)} (n=${w.n})` });
+}
+
+async function warmLatency(engine: TestEngine, daemon: DaemonHandle, image: string): Promise<void> {
+  const spec = buildSandboxSpec({ image, user: '65534:65534', memoryBytes: 512 * 1024 ** 2, pids: 128, tmpfsBytes: 64 * 1024 ** 2, nofile: 1024, nproc: 4096 }, [], {});
+  const baselineArgs = dockerRunArgs(spec, 'print(1)');
+  const api: number[] = [];
+  const inner: number[] = [];
+  const baseline: number[] = [];
+  for (let i = 0; i < N; i++) {
+    // A model takes seconds between calls; the pool is warm when the next call comes.
+    await waitWarm(daemon.client, POOL);
+    const [t, response] = await timed(() => daemon.client.run({ code: 'print(1)' }));
+    if (response.result.status !== 'success') throw new Error(`warm run failed: ${JSON.stringify(response.result)}`);
+    api.push(t);
+    inner.push(response.result.durationMs);
+    const [b, out] = await timed(() => dockerCli(engine.socket, baselineArgs));
+    if (out.trim() !== '1') throw new Error(`baseline printed ${out}`);
+    baseline.push(b);
+    if ((i + 1) % 20 === 0) log(`warm latency ${i + 1}/${N}`);
+  }
+  const a = summarize(api);
+  const b = summarize(baseline);
+  results.warmRun = { api: a, daemonSide: summarize(inner), dockerRunBaseline: b, baselineCommand: ['docker', ...baselineArgs].join(' ') };
+  const ratio = b.median / a.median;
+  rows.push({ section: 'Warm run of print(1)', what: 'control API (HTTP over the Unix socket)', value: pair(a), baseline: `docker run --rm: ${pair(b)}`, ratio: `${ratio.toFixed(1)}× faster`, target: 'p50 ≤ 3 ms, ≥ 40×', met: a.median <= 3 && ratio >= 40 });
+  chart.push({ label: 'control API, warm pool', value: a.median }, { label: 'docker run --rm per call', value: b.median });
+}
+
+async function cliLatency(daemon: DaemonHandle): Promise<void> {
+  const samples: number[] = [];
+  for (let i = 0; i < Math.min(N, 30); i++) {
+    await waitWarm(daemon.client, POOL);
+    const [t] = await timed(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const child = spawn(process.execPath, [CLI, 'run', '-c', 'print(1)'], { env: daemon.env, stdio: 'ignore' });
+          child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`cli exited ${code}`))));
+        }),
+    );
+    samples.push(t);
+  }
+  const s = summarize(samples);
+  results.cliRun = s;
+  rows.push({ section: 'Warm run of print(1)', what: '`mcp-code-mode run -c` (includes starting Node.js)', value: pair(s) });
+  chart.push({ label: 'mcp-code-mode run (CLI)', value: s.median });
+}
+
+async function burst(engine: TestEngine, daemon: DaemonHandle): Promise<void> {
+  await waitWarm(daemon.client, POOL);
+  const latencies: number[] = [];
+  let failures = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      try {
+        const [t, r] = await timed(() => daemon.client.run({ code: 'print(1)' }));
+        if (r.result.status === 'success') latencies.push(t);
+        else failures++;
+      } catch {
+        failures++;
+      }
+    }),
+  );
+  const total = performance.now() - t0;
+  const left = (await settle(engine, daemon, POOL)) - POOL;
+  const s = summarize(latencies);
+  results.burst = { runs: 50, failures, totalMs: total, throughputPerSec: 50 / (total / 1000), latency: s, containersLeftBeyondPool: left };
+  rows.push({ section: 'Burst: 50 concurrent runs, default pool', what: 'throughput', value: `${(50 / (total / 1000)).toFixed(1)} runs/s (${ms(total)} for 50)` });
+  rows.push({ section: 'Burst: 50 concurrent runs, default pool', what: 'latency', value: pair(s) });
+  rows.push({ section: 'Burst: 50 concurrent runs, default pool', what: 'failures · containers left beyond the pool', value: `${failures} · ${left}`, target: '0 · 0', met: failures === 0 && left === 0 });
+}
+
+async function memory(engine: TestEngine, daemon: DaemonHandle): Promise<void> {
+  await waitWarm(daemon.client, POOL);
+  const rss = async (): Promise<number> => ((await daemon.client.get('/v1/status')) as { rssBytes: number }).rssBytes;
+  const idle = await rss();
+  const warm = (await containersOf(engine, daemon.owner)).find((c) => c.State === 'running');
+  let containerBytes = Number.NaN;
+  if (warm) {
+    const stats = (await engine.docker.getContainer(warm.Id).stats({ stream: false })) as { memory_stats?: { usage?: number; stats?: Record<string, number> } };
+    const usage = stats.memory_stats?.usage ?? Number.NaN;
+    const cache = stats.memory_stats?.stats?.inactive_file ?? stats.memory_stats?.stats?.cache ?? 0;
+    containerBytes = usage - cache;
+  }
+  let done = 0;
+  const t0 = performance.now();
+  const worker = async (): Promise<void> => {
+    while (done < MANY) {
+      done++;
+      await daemon.client.run({ code: 'print(sum(range(100)))' });
+      if (done % 100 === 0) log(`memory: ${done}/${MANY} runs (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    }
+  };
+  await Promise.all([worker(), worker(), worker()]);
+  await settle(engine, daemon, POOL);
+  const after = await rss();
+  results.memory = { daemonIdleRss: idle, daemonRssAfterRuns: after, runs: MANY, warmContainerBytes: containerBytes, sustainedRunsPerSec: MANY / ((performance.now() - t0) / 1000) };
+  rows.push({ section: 'Memory', what: 'daemon RSS, idle with a warm pool', value: mb(idle), target: '≤ 80 MB', met: idle <= 80 * 1024 * 1024 });
+  rows.push({ section: 'Memory', what: `daemon RSS after ${MANY} runs`, value: mb(after) });
+  rows.push({ section: 'Memory', what: 'one warm container (cgroup usage less page cache)', value: Number.isNaN(containerBytes) ? 'n/a' : mb(containerBytes) });
+  rows.push({ section: 'Memory', what: 'sustained back-to-back runs (3 clients, single-use containers)', value: `${(MANY / ((performance.now() - t0) / 1000)).toFixed(1)} runs/s` });
+}
+
+async function main(): Promise<void> {
+  const engines = await availableEngines();
+  const engine = engines.find((e) => e.name === (process.env.BENCH_ENGINE ?? 'docker')) ?? engines[0]!;
+  log(`engine ${engine.name} at ${engine.socket}`);
+  if (want('cold')) await coldStart(engine);
+  const daemon = await startDaemonProcess(engine, { MCP_BRIDGE_LOG_LEVEL: 'warn' });
+  try {
+    const status = (await daemon.client.get('/v1/status')) as { image: string; engine: { name: string; version: string } };
+    await waitWarm(daemon.client, POOL, 120_000);
+    for (let i = 0; i < 5; i++) await daemon.client.run({ code: 'print(1)' });
+    const ctx: SectionContext = { engine, daemon, rows, results, chart, n: N, log, root };
+    if (want('warm')) await warmLatency(engine, daemon, status.image);
+    if (want('cli')) await cliLatency(daemon);
+    for (const section of extraSections) if (want(section.name)) await section.run(ctx);
+    if (want('burst')) await burst(engine, daemon);
+    if (want('memory')) await memory(engine, daemon);
+    const date = new Date().toISOString().slice(0, 10);
+    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB, Node.js ${process.version}`;
+    const header = { date, machine, engine: `${status.engine.name} ${status.engine.version}`, image: status.image, command: 'npm run bench' };
+    mkdirSync(`${root}/bench/results`, { recursive: true });
+    writeFileSync(`${root}/bench/results/latest.json`, JSON.stringify({ ...header, results, rows }, null, 2) + '\n');
+    writeFileSync(`${root}/docs/BENCHMARKS.md`, markdown(rows, header) + (chart.length ? '\n![Latency medians](benchmarks.svg)\n' : ''));
+    if (chart.length) writeFileSync(`${root}/docs/benchmarks.svg`, latencyChart(chart, `Latency medians, ${engine.name}, ${date} (log scale)`));
+    process.stdout.write(markdown(rows, header));
+  } finally {
+    await daemon[Symbol.asyncDispose]();
+  }
+}
+
+export type { Summary };
+await main();
