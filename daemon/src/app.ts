@@ -7,12 +7,16 @@ import type { RunExecutor } from './runs/executor.js';
 import { registerRunRoute } from './routes/run.js';
 import { registerStatusRoute } from './routes/status.js';
 import { registerServerRoutes } from './routes/servers.js';
+import { registerSessionRoutes } from './routes/sessions.js';
+import type { SessionManager, SessionSandbox } from './sessions/session-manager.js';
 import type { ToolHost } from './runs/tool-host.js';
 
 export interface AppDeps {
   executor: RunExecutor;
   toolHost: ToolHost;
   pool: SandboxPool;
+  /** Absent: no /v1/sessions routes (runs with `session` are refused by the executor). */
+  sessions?: SessionManager<SessionSandbox>;
   outputMode: OutputMode;
   logger: Logger;
   /** The status document of GET /v1/status (and of the health endpoint's /status). */
@@ -41,6 +45,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerRunRoute(app, deps);
   registerServerRoutes(app, deps);
   registerStatusRoute(app, deps);
+  if (deps.sessions) registerSessionRoutes(app, { sessions: deps.sessions });
   app.post('/v1/shutdown', async () => {
     setImmediate(deps.requestShutdown);
     return { ok: true };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import type { EnvConfig } from '@mcp-code-mode/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -12,7 +13,12 @@ import { buildSandboxSpec, LABEL_DAEMON, LABEL_OWNER } from './engine/sandbox-sp
 import { removeOrphans, SandboxPool } from './pool/sandbox-pool.js';
 import { RunExecutor } from './runs/executor.js';
 import { EmptyToolHost, type ToolHost } from './runs/tool-host.js';
+import { Observability } from './observability.js';
 import { buildAgentBundle } from './sandbox/agent-bundle.js';
+import type { Sandbox } from './sandbox/sandbox.js';
+import { SessionManager } from './sessions/session-manager.js';
+import { SkillStore } from './skills/skill-store.js';
+import { SocketWatch } from './socket-watch.js';
 import type { StatePaths } from './state-dir.js';
 import { VERSION } from './version.js';
 
@@ -32,6 +38,7 @@ export interface RunningDaemon {
   readonly socketPath: string;
   readonly app: FastifyInstance;
   readonly pool: SandboxPool;
+  readonly sessions: SessionManager<Sandbox>;
   readonly client: ContainerClient;
   readonly daemonId: string;
   /** Ends runs, removes every container of this daemon, removes the socket. Idempotent. */
@@ -110,9 +117,25 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log: log.child({ component: 'pool' }),
   });
   const toolHost = options.toolHost ?? new EmptyToolHost();
-  const executor = new RunExecutor(
+  const sessions = new SessionManager<Sandbox>({
+    pool,
+    maxSessions: config.MCP_BRIDGE_MAX_SESSIONS,
+    idleTtlSec: config.MCP_BRIDGE_SESSION_TTL,
+    log: log.child({ component: 'sessions' }),
+  });
+  // Saved tools live in the state directory, written by the daemon alone: no container mounts it.
+  const skills = new SkillStore(join(paths.dir, 'skills'));
+  const observability = new Observability({
     pool,
     toolHost,
+    sessions: () => sessions.status(),
+    info: { version: VERSION, engine: { name: engine.name, version: engine.version, via: endpoint.source }, image, socket: paths.socket },
+    httpPort: config.MCP_BRIDGE_HTTP_PORT,
+    log: log.child({ component: 'health' }),
+  });
+  const executor = new RunExecutor(
+    pool,
+    observability.toolHost,
     {
       defaultTimeoutSec: config.MCP_BRIDGE_TIMEOUT,
       maxTimeoutSec: config.MCP_BRIDGE_MAX_TIMEOUT,
@@ -120,17 +143,21 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       maxCodeBytes: config.MCP_BRIDGE_MAX_CODE_BYTES,
     },
     log.child({ component: 'runs' }),
+    { sessions, skills },
   );
 
-  const startedAt = Date.now();
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let closing: Promise<void> | undefined;
+  let socketWatch: SocketWatch | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       log.info('shutting down: ending runs and removing containers');
+      await socketWatch?.close();
+      await sessions.close();
       await pool.close();
       await app.close();
+      await observability.close();
       await toolHost.close().catch((err) => log.warn({ err }, 'closing MCP connections failed'));
       const left = await client.list({ [LABEL_DAEMON]: daemonId }).catch(() => []);
       await Promise.allSettled(left.map((row) => client.remove(row.id)));
@@ -142,24 +169,22 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const app = buildApp({
     executor,
+    toolHost,
     pool,
+    sessions,
     outputMode: config.MCP_BRIDGE_OUTPUT_MODE,
     logger: log,
     bodyLimitBytes: config.MCP_BRIDGE_MAX_CODE_BYTES + 64 * 1024,
     requestShutdown: () => void close(),
-    info: () => ({
-      version: VERSION,
-      pid: process.pid,
-      uptimeSec: Math.round((Date.now() - startedAt) / 1000),
-      rssBytes: process.memoryUsage().rss,
-      engine: { name: engine.name, version: engine.version, via: endpoint.source },
-      image,
-      socket: paths.socket,
-    }),
+    status: observability.status,
+    onRun: observability.onRun,
   });
   await app.listen({ path: paths.socket });
   await chmod(paths.socket, 0o600);
+  socketWatch = new SocketWatch({ path: paths.socket, server: app.server, log: log.child({ component: 'socket' }) });
+  socketWatch.start();
+  await observability.startHealth();
   await writeFile(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
   log.info({ socket: paths.socket, image, poolSize: config.MCP_BRIDGE_POOL_SIZE, agentBundleBytes: bundle.bytes }, 'daemon ready');
-  return { socketPath: paths.socket, app, pool, client, daemonId, close, closed };
+  return { socketPath: paths.socket, app, pool, sessions, client, daemonId, close, closed };
 }

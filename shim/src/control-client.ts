@@ -18,6 +18,7 @@ export interface RunCall {
   code: unknown;
   servers?: unknown;
   timeout?: unknown;
+  session?: unknown;
   outputMode?: 'toon' | 'json' | 'compact';
 }
 
@@ -53,7 +54,11 @@ export class ControlClient {
               options.onLine!(last);
             });
             lines.on('close', () => resolve({ status: res.statusCode ?? 0, body: last }));
-            res.on('error', (err) => reject(new ControlError('daemon_unreachable', `the daemon connection broke: ${err.message}`, { cause: err })));
+            // readline re-emits the response's errors (an aborted or broken connection); unheard, they would crash the process.
+            const broke = (err: Error): void =>
+              reject(options.signal?.aborted ? options.signal.reason : new ControlError('daemon_unreachable', `the daemon connection broke: ${err.message}`, { cause: err }));
+            lines.on('error', broke);
+            res.on('error', broke);
             return;
           }
           const chunks: Buffer[] = [];
@@ -116,6 +121,12 @@ export class ControlClient {
     const { status, body } = await this.send('GET', path, undefined);
     if (status !== 200) ControlClient.fail(status, body);
     return body;
+  }
+
+  async delete(path: string): Promise<unknown> {
+    const res = await this.send('DELETE', path, undefined);
+    if (res.status !== 200) ControlClient.fail(res.status, res.body);
+    return res.body;
   }
 
   async post(path: string, body: unknown = {}): Promise<unknown> {

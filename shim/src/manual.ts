@@ -16,7 +16,9 @@ Use it to call the tools of other MCP servers from code: filter, join and summar
 - A tool result is its structuredContent, else its text (decoded from JSON when it is JSON); dicts allow \`r["k"]\` and \`r.k\`. A tool error raises \`runtime.MCPError\`.
 - \`from mcp import runtime\`: \`discovered_servers()\`, \`await list_tools(server)\`, \`await query_tool_docs(server, tool=None, detail="summary"|"full")\`, \`await search_tool_docs(query, limit=5)\`, \`describe_server(name)\`, \`capability_summary()\`, \`await call_tool(server, tool, {args})\`, \`await list_resources(server)\`, \`await read_resource(server, uri)\`.
 - Top-level \`await\` works; \`asyncio.gather\` runs tool calls concurrently.
-- Every run is stateless: a new container each time, nothing is kept between runs. No network, read-only filesystem except /tmp and /workspace, limited memory, processes and time (\`timeout\`, seconds). Output is capped per stream; print summaries, not raw dumps.
+- By default every run is stateless: a new container each time, nothing kept. Sessions: \`session: "new"\` returns \`session.id\` in the result; pass that id to later runs to keep variables, imports and /workspace files (its runs go one at a time; its servers are fixed when it starts). It ends when idle past \`session.expiresAt\`, or when a run times out or kills the interpreter; then start a new one.
+- Saved tools: \`runtime.save_tool(func)\` (or \`@runtime.save_tool\`) keeps a function for every later run, session or not: \`from skills import name\`; \`runtime.list_saved_tools()\` (name, docstring, error), \`runtime.delete_saved_tool(name)\`. Import what it needs inside it or at the top of the run.
+- No network, read-only filesystem except /tmp and /workspace, limited memory, processes and time (\`timeout\`, seconds). Output is capped per stream; print summaries, not raw dumps.
 - The result has status success | error | timeout | validation_error, stdout and stderr lines, and the error with its traceback.`;
 
 /** A zod object schema as the JSON Schema an MCP tool advertises (no `$schema`: some clients reject it). */

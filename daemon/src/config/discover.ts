@@ -55,6 +55,8 @@ export interface SourceVisit {
   /** Files read (one for a file source, any number for a directory). */
   files: number;
   servers: number;
+  /** Files or entries of this source that could not be used. */
+  problems: number;
 }
 
 export interface DiscoveryReport {
@@ -156,7 +158,7 @@ export async function discoverServers(inputs: DiscoveryInputs, fs: ConfigFileSys
   };
 
   for (const source of configSources(inputs)) {
-    const visit: SourceVisit = { label: source.label, path: source.path, scope: source.scope, files: 0, servers: 0 };
+    const visit: SourceVisit = { label: source.label, path: source.path, scope: source.scope, files: 0, servers: 0, problems: 0 };
     report.sources.push(visit);
     for (const path of await filesOf(source, fs, report.problems)) {
       const key = `${source.format === 'claude-project' ? 'p' : 'f'}:${path}`;
@@ -165,6 +167,7 @@ export async function discoverServers(inputs: DiscoveryInputs, fs: ConfigFileSys
       const loaded = await load(path);
       if (!loaded.ok) {
         if (!loaded.missing || source.scope === 'explicit') {
+          visit.problems++;
           const message = loaded.missing ? `MCP_SERVERS_CONFIG names a file that does not exist` : loaded.message;
           // ~/.claude.json backs two sources; say once that it is broken.
           if (!report.problems.some((p) => p.path === path && p.message === message)) report.problems.push({ path, message });
@@ -174,6 +177,7 @@ export async function discoverServers(inputs: DiscoveryInputs, fs: ConfigFileSys
       visit.files++;
       const found = serverMap(source, loaded.value, inputs.cwd);
       if (!found.ok) {
+        visit.problems++;
         if (!report.problems.some((p) => p.path === path && p.message === found.message)) report.problems.push({ path, message: found.message });
         continue;
       }
@@ -181,8 +185,9 @@ export async function discoverServers(inputs: DiscoveryInputs, fs: ConfigFileSys
       const base = { path, label: source.label, scope: source.scope };
       const origin: EntryOrigin = found.map.section ? { ...base, section: found.map.section } : base;
       for (const [name, raw] of Object.entries(found.map.entries)) {
-        const added = addEntry(report, winners, name, raw, origin, inputs);
-        if (added) visit.servers++;
+        const outcome = addEntry(report, winners, name, raw, origin, inputs);
+        if (outcome === 'added') visit.servers++;
+        if (outcome === 'problem') visit.problems++;
       }
     }
   }
@@ -197,39 +202,39 @@ function addEntry(
   raw: unknown,
   origin: EntryOrigin,
   inputs: DiscoveryInputs,
-): boolean {
+): 'added' | 'skipped' | 'problem' {
   if (name.trim() === '') {
     report.problems.push({ path: origin.path, name, message: 'a server name must not be empty' });
-    return false;
+    return 'problem';
   }
   const parsed = parseServerEntry(raw);
   if (!parsed.ok) {
     report.problems.push({ path: origin.path, name, message: `server ${JSON.stringify(name)}: ${parsed.reason}` });
-    return false;
+    return 'problem';
   }
   if (parsed.config.disabled) {
     report.skipped.push({ name, origin, reason: 'disabled in its config ("disabled": true)' });
-    return false;
+    return 'skipped';
   }
   const self = selfLaunchReason(parsed.config);
   if (self) {
     report.skipped.push({ name, origin, reason: self });
-    return false;
+    return 'skipped';
   }
   const winner = winners.get(name);
   if (winner) {
     report.skipped.push({ name, origin, reason: `shadowed by the definition in ${winner.origin.path}`, shadowedBy: winner.origin });
-    return false;
+    return 'skipped';
   }
   const expanded = expandVariables(parsed.config, inputs.env);
   if (!expanded.ok) {
     report.problems.push({ path: origin.path, name, message: `server ${JSON.stringify(name)}: ${expanded.reason}` });
-    return false;
+    return 'problem';
   }
   let config = expanded.config;
   // A relative cwd means "next to the config file", the only reading that does not depend on
   // where the daemon happened to start.
   if (config.transport === 'stdio' && config.cwd !== undefined) config = { ...config, cwd: resolve(dirname(origin.path), config.cwd) };
   winners.set(name, { name, config, origin });
-  return true;
+  return 'added';
 }

@@ -39,7 +39,8 @@ export function formatReport(report: DiscoveryReport): string {
   }
   lines.push('', 'Sources, in precedence order:');
   for (const s of report.sources) {
-    const state = s.files === 0 ? 'not found' : `${s.servers} server${s.servers === 1 ? '' : 's'}`;
+    const found = s.files === 0 && s.problems === 0 ? 'not found' : `${s.servers} server${s.servers === 1 ? '' : 's'}`;
+    const state = s.problems > 0 ? `${found}, ${s.problems} problem${s.problems === 1 ? '' : 's'}` : found;
     lines.push(`  ${s.label.padEnd(38)} ${s.path}  (${state})`);
   }
   return lines.join('\n');

@@ -59,7 +59,9 @@ export function buildSandboxSpec(limits: SandboxLimits, cmd: string[], labels: R
     Image: limits.image,
     Cmd: cmd,
     User: limits.user,
-    WorkingDir: '/workspace',
+    // Not /workspace: Docker re-creates the working directory as 0755 root after mounting the tmpfs
+    // there, which leaves /workspace unwritable for the sandbox user. The agent changes into it.
+    WorkingDir: '/',
     Env: ['HOME=/tmp', 'PYTHONDONTWRITEBYTECODE=1', 'PYTHONUNBUFFERED=1', 'LANG=C.UTF-8'],
     Labels: { [LABEL_APP]: '1', ...labels },
     Hostname: 'sandbox',

@@ -19,7 +19,7 @@ export class RunGate {
   private active = 0;
   private readonly waiters: Waiter[] = [];
 
-  constructor(private readonly limit: number, private readonly queueMax: number) {}
+  constructor(readonly limit: number, private readonly queueMax: number) {}
 
   get running(): number {
     return this.active;

@@ -1,9 +1,14 @@
-import { createPool, type Pool } from 'generic-pool';
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'generic-pool';
 import type { Logger } from 'pino';
 import { EngineError, type ContainerClient } from '../engine/container-client.js';
 import { LABEL_DAEMON, LABEL_OWNER, type SandboxSpec } from '../engine/sandbox-spec.js';
 import { Sandbox } from '../sandbox/sandbox.js';
+import { createEvictingPool } from './evicting-pool.js';
 import { RunGate } from './run-gate.js';
+
+/** Names the one creation attempt that made a container, so the janitor can tell it from a leftover. */
+export const LABEL_SLOT = 'mcp-code-mode.slot';
 
 export interface PoolOptions {
   client: ContainerClient;
@@ -20,6 +25,10 @@ export interface PoolOptions {
   pingTimeoutMs?: number;
   /** A sandbox that said ready (or answered a ping) this recently is used without a ping. */
   freshMs?: number;
+  /** How often idle sandboxes are checked for a dead container (killed from outside, engine restarted). */
+  evictMs?: number;
+  /** How often the engine is asked for containers of this daemon that no sandbox owns any more. */
+  janitorMs?: number;
 }
 
 export interface PoolStats {
@@ -46,16 +55,22 @@ export class SandboxPool {
   private consecutiveFailures = 0;
   private lastStartError?: string;
   private closing = false;
+  /** Containers this pool answers for: created, and not yet handed to removal. */
+  private readonly owned = new Set<string>();
+  /** Slot labels of containers being created right now. */
+  private readonly creating = new Set<string>();
+  private readonly janitor: NodeJS.Timeout | undefined;
+  private sweeping = false;
 
   constructor(private readonly options: PoolOptions) {
     const warm = Math.max(options.size, 0);
     this.gate = new RunGate(Math.max(1, options.max - warm), options.queueMax);
-    this.pool = createPool<Sandbox>(
+    this.pool = createEvictingPool<Sandbox>(
       {
         create: () => this.createSandbox(),
         destroy: async (sandbox) => {
           // A leased sandbox belongs to its run, which removes it when the run ends.
-          if (!this.leased.has(sandbox)) await sandbox.destroy();
+          if (!this.leased.has(sandbox)) await this.remove(sandbox);
         },
         // An open attach stream proves the container alive; a sandbox that sat idle a while must
         // also answer a ping, which costs one round trip through the engine (about 1 ms).
@@ -67,23 +82,68 @@ export class SandboxPool {
         max: Math.max(1, warm),
         testOnBorrow: true,
         autostart: true,
-        // The evictor's pass also tops the pool back up after failed starts; nothing idles out.
-        evictionRunIntervalMillis: 5000,
+        // Nothing idles out; each evictor pass removes the idle sandboxes whose container died,
+        // and the pool warms their replacements at once.
+        evictionRunIntervalMillis: options.evictMs ?? 1000,
+        numTestsPerEvictionRun: Math.max(3, warm),
         idleTimeoutMillis: Number.MAX_SAFE_INTEGER,
       },
+      (sandbox) => sandbox.closed,
     );
     this.pool.on('factoryCreateError', (err) => this.options.log.warn({ err }, 'warming a sandbox failed'));
+    const daemonId = options.spec.Labels[LABEL_DAEMON];
+    if (daemonId !== undefined) {
+      this.janitor = setInterval(() => void this.sweep(daemonId), options.janitorMs ?? 5000);
+      this.janitor.unref();
+    }
+  }
+
+  /** Hands a sandbox's container to removal; from then on the janitor retries it if removal fails. */
+  private remove(sandbox: Sandbox): Promise<void> {
+    this.owned.delete(sandbox.id);
+    return sandbox.destroy();
+  }
+
+  /**
+   * Removes this daemon's containers that no sandbox owns: a removal that failed (the engine was
+   * down or restarting), a container whose creation answer was lost. A container whose creation is
+   * still under way is recognised by its slot label and left alone.
+   */
+  private async sweep(daemonId: string): Promise<void> {
+    if (this.sweeping || this.closing) return;
+    this.sweeping = true;
+    try {
+      const rows = await this.options.client.list({ [LABEL_DAEMON]: daemonId });
+      const strays = rows.filter((row) => !this.owned.has(row.id) && !this.creating.has(row.labels[LABEL_SLOT] ?? ''));
+      await Promise.allSettled(strays.map((row) => this.options.client.remove(row.id)));
+      if (strays.length > 0) this.options.log.info({ count: strays.length }, 'removed containers that no sandbox owns any more');
+    } catch (err) {
+      // The engine may be down; the next pass tries again.
+      this.options.log.debug({ err }, 'container sweep failed');
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   private async createSandbox(): Promise<Sandbox> {
     const log = this.options.log;
+    if (this.consecutiveFailures > 0) {
+      // Back off so a broken engine or image is not hammered by the pool's retries. Waiting before
+      // the attempt (not after the failure) keeps the error a waiting run gets fresh: an engine that
+      // came back during the wait is tried again, not reported down.
+      const delay = Math.min(5000, 100 * 2 ** Math.min(this.consecutiveFailures, 6));
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+    }
+    const slot = randomUUID();
+    this.creating.add(slot);
     try {
-      const container = await this.options.client.startAttached(this.options.spec);
+      const container = await this.options.client.startAttached({ ...this.options.spec, Labels: { ...this.options.spec.Labels, [LABEL_SLOT]: slot } });
       const sandbox = new Sandbox(container, this.options.client, log.child({ container: container.id.slice(0, 12) }));
+      this.owned.add(sandbox.id);
       try {
         await sandbox.waitReady(this.options.readyTimeoutMs ?? 30_000);
       } catch (err) {
-        await sandbox.destroy().catch(() => undefined);
+        await this.remove(sandbox).catch(() => undefined);
         throw new EngineError(`sandbox agent did not start in image ${this.options.spec.Image}: ${(err as Error).message}; check that the image has python3 >= 3.9`, { cause: err });
       }
       this.created++;
@@ -94,10 +154,9 @@ export class SandboxPool {
       this.failedStarts++;
       this.consecutiveFailures++;
       this.lastStartError = (err as Error).message;
-      // Back off so a broken engine or image is not hammered by the pool's retries.
-      const delay = Math.min(5000, 100 * 2 ** Math.min(this.consecutiveFailures, 6));
-      await new Promise((resolve) => setTimeout(resolve, delay).unref());
       throw err;
+    } finally {
+      this.creating.delete(slot);
     }
   }
 
@@ -148,10 +207,18 @@ export class SandboxPool {
     });
   }
 
+  /**
+   * How many sandboxes may be held at once by runs and sessions together (`max` less the warm
+   * ones). A session holds one of these for its whole life.
+   */
+  get capacity(): number {
+    return this.gate.limit;
+  }
+
   /** Ends a run's hold on its sandbox: the container is removed, the gate lets the next run in. */
   async retire(sandbox: Sandbox): Promise<void> {
     try {
-      await sandbox.destroy();
+      await this.remove(sandbox);
     } finally {
       this.leased.delete(sandbox);
       // Only now: warm plus running plus being-removed containers stay within `max`.
@@ -174,6 +241,7 @@ export class SandboxPool {
   /** Stops warming, refuses waiters, removes every container of this pool, leased ones included. */
   async close(): Promise<void> {
     this.closing = true;
+    if (this.janitor) clearInterval(this.janitor);
     this.gate.rejectAll(new Error('the daemon is shutting down'));
     await this.pool.drain();
     await this.pool.clear();

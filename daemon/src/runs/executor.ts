@@ -1,16 +1,28 @@
 import { performance } from 'node:perf_hooks';
-import { RunInputSchema, type AgentFrame, type ResultFrame, type RunResult, type ServerInfo } from '@mcp-code-mode/protocol';
+import { RunInputSchema, type AgentFrame, type ResultFrame, type RunResult, type ServerInfo, type SkillSource } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
 import type { SandboxPool } from '../pool/sandbox-pool.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
+import type { SessionManager } from '../sessions/session-manager.js';
+import { runInSession } from '../sessions/session-run.js';
+import { handleSkillRpc, SKILL_METHODS } from '../skills/skill-rpc.js';
+import type { SkillStore } from '../skills/skill-store.js';
 import { OutputCollector, type StreamName } from './output.js';
+import { deathError, diagnoseClosed, type SandboxDeath } from './sandbox-death.js';
 import { RpcFailure, type ToolHost } from './tool-host.js';
+import { validationResult } from './validation-result.js';
 
 export interface RunLimits {
   defaultTimeoutSec: number;
   maxTimeoutSec: number;
   maxOutputBytes: number;
   maxCodeBytes: number;
+}
+
+/** Optional services of a run: sessions (`session` in the input) and saved tools. */
+export interface RunServices {
+  sessions?: SessionManager<Sandbox>;
+  skills?: SkillStore;
 }
 
 export interface RunOptions {
@@ -27,25 +39,12 @@ export type Outcome =
   | { kind: 'violation'; message: string };
 
 /** Error types after which the sandbox may still be running user code: removed before answering. */
-const ABNORMAL = new Set(['Timeout', 'Cancelled', 'ProtocolError', 'SandboxExited', 'OutOfMemory']);
+const ABNORMAL = new Set(['Timeout', 'Cancelled', 'ProtocolError', 'SandboxExited', 'SandboxLost', 'OutOfMemory']);
 
 function seconds(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
 
-export function validationResult(message: string, started: number): RunResult {
-  return {
-    status: 'validation_error',
-    summary: `Invalid input: ${message}`,
-    exitCode: null,
-    stdout: [],
-    stderr: [],
-    error: { type: 'ValidationError', message },
-    servers: [],
-    durationMs: Math.round(performance.now() - started),
-    toolCalls: 0,
-  };
-}
 
 /** Runs one piece of code in a fresh sandbox and turns whatever happens into a RunResult value. */
 export class RunExecutor {
@@ -54,6 +53,7 @@ export class RunExecutor {
     private readonly host: ToolHost,
     private readonly limits: RunLimits,
     private readonly log: Logger,
+    private readonly services: RunServices = {},
   ) {}
 
   async run(input: unknown, options: RunOptions = {}): Promise<RunResult> {
@@ -65,7 +65,7 @@ export class RunExecutor {
       const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : `${field}: ${issue.message}`;
       return validationResult(message, started);
     }
-    const { code, servers } = parsed.data;
+    const { code, servers, session } = parsed.data;
     const codeBytes = Buffer.byteLength(code, 'utf8');
     if (codeBytes > this.limits.maxCodeBytes) {
       return validationResult(`code: ${codeBytes} bytes is over the ${this.limits.maxCodeBytes}-byte limit (MCP_BRIDGE_MAX_CODE_BYTES)`, started);
@@ -76,6 +76,14 @@ export class RunExecutor {
     const abortRun = (): void => control.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', abortRun, { once: true });
     try {
+      if (session !== undefined) {
+        if (!this.services.sessions) return validationResult('session: this daemon runs without sessions', started);
+        const execute = (sandbox: Sandbox, infos: ServerInfo[]): Promise<RunResult> => this.execute(sandbox, code, infos, timeoutSec, started, control, options);
+        return await runInSession(
+          { sessions: this.services.sessions, host: this.host, ref: session, requested, timeoutSec, started, signal: control.signal },
+          execute,
+        ).finally(() => control.abort());
+      }
       let infos: ServerInfo[];
       try {
         infos = await this.host.describe(requested, control.signal);
@@ -101,7 +109,18 @@ export class RunExecutor {
     }
   }
 
-  private execute(
+  private async skillSnapshot(): Promise<SkillSource[] | undefined> {
+    if (!this.services.skills) return undefined;
+    try {
+      return await this.services.skills.snapshot();
+    } catch (err) {
+      // A broken saved-tools directory must not stop runs that do not need it.
+      this.log.warn({ err, dir: this.services.skills.dir }, 'reading the saved tools failed');
+      return undefined;
+    }
+  }
+
+  private async execute(
     sandbox: Sandbox,
     code: string,
     servers: ServerInfo[],
@@ -110,6 +129,7 @@ export class RunExecutor {
     control: AbortController,
     options: RunOptions,
   ): Promise<RunResult> {
+    const skills = await this.skillSnapshot();
     const output = new OutputCollector(this.limits.maxOutputBytes);
     const allowed = new Set(servers.map((s) => s.name));
     const pendingRpcs = new Map<string, AbortController>();
@@ -127,8 +147,8 @@ export class RunExecutor {
         sandbox.off('violation', onViolation);
         control.signal.removeEventListener('abort', onAbort);
         for (const rpc of pendingRpcs.values()) rpc.abort();
-        const oom = outcome.kind === 'closed' ? (await sandbox.state().catch(() => undefined))?.oomKilled : false;
-        resolve(this.toResult(outcome, output, { servers: [...allowed], toolCalls, timeoutSec, started, oom: oom === true }));
+        const death = outcome.kind === 'closed' ? await diagnoseClosed(sandbox) : undefined;
+        resolve(this.toResult(outcome, output, { servers: [...allowed], toolCalls, timeoutSec, started, death }));
       };
       const onFrame = (frame: AgentFrame): void => {
         switch (frame.type) {
@@ -152,8 +172,12 @@ export class RunExecutor {
             const rpcControl = new AbortController();
             pendingRpcs.set(frame.id, rpcControl);
             const timeoutMs = typeof frame.params.timeoutMs === 'number' ? frame.params.timeoutMs : undefined;
-            this.host
-              .handle(frame.method, frame.params, { allowed, signal: AbortSignal.any([control.signal, rpcControl.signal]), ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
+            const store = this.services.skills;
+            const handling =
+              store && SKILL_METHODS.has(frame.method)
+                ? handleSkillRpc(store, frame.method, frame.params)
+                : this.host.handle(frame.method, frame.params, { allowed, signal: AbortSignal.any([control.signal, rpcControl.signal]), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+            handling
               .then(
                 (result) => sandbox.send({ type: 'rpc_result', re: frame.id, ok: true, result: result ?? null }),
                 (err: unknown) =>
@@ -190,6 +214,7 @@ export class RunExecutor {
         servers,
         discovered: this.host.discovered(),
         maxOutputBytes: this.limits.maxOutputBytes,
+        ...(skills ? { skills } : {}),
       });
     });
   }
@@ -197,7 +222,7 @@ export class RunExecutor {
   private toResult(
     outcome: Outcome,
     output: OutputCollector,
-    ctx: { servers: string[]; toolCalls: number; timeoutSec: number; started: number; oom: boolean },
+    ctx: { servers: string[]; toolCalls: number; timeoutSec: number; started: number; death: SandboxDeath | undefined },
   ): RunResult {
     const durationMs = Math.round(performance.now() - ctx.started);
     const base = {
@@ -224,10 +249,8 @@ export class RunExecutor {
       case 'cancelled':
         return { ...base, status: 'error', summary: 'Cancelled', exitCode: null, error: { type: 'Cancelled', message: 'the run was cancelled by the client; its sandbox was killed' } };
       case 'closed': {
-        const message = ctx.oom
-          ? 'the sandbox ran out of memory and was killed (raise MCP_BRIDGE_MEMORY or process less data at once)'
-          : 'the sandbox exited before the code finished (it may have killed its own interpreter or exceeded a limit)';
-        return { ...base, status: 'error', summary: ctx.oom ? 'Out of memory' : 'Sandbox exited', exitCode: null, error: { type: ctx.oom ? 'OutOfMemory' : 'SandboxExited', message } };
+        const { summary, type, message } = deathError(ctx.death ?? { kind: 'exited', exitCode: null });
+        return { ...base, status: 'error', summary, exitCode: null, error: { type, message } };
       }
       case 'violation':
         return {

@@ -28,6 +28,8 @@ export function modelView(result: RunResult): Record<string, unknown> {
   if (result.servers.length > 0) view.servers = result.servers;
   if (result.toolCalls > 0) view.toolCalls = result.toolCalls;
   if (result.truncated) view.truncated = result.truncated;
+  // The model must see the id to pass it on, and learn when its session has ended.
+  if (result.session) view.session = result.session;
   return view;
 }
 
@@ -37,6 +39,8 @@ function compactText(result: RunResult): string {
   if (result.stderr.length > 0) parts.push(`[stderr]\n${result.stderr.join('\n')}`);
   if (result.error?.traceback) parts.push(result.error.traceback.trimEnd());
   else if (result.error && result.status !== 'success') parts.push(`${result.error.type}: ${result.error.message}`);
+  const session = result.session;
+  if (session) parts.push(session.state === 'open' ? `[session ${session.id}, open until ${session.expiresAt}]` : `[session ${session.id} ended: ${session.reason}]`);
   return parts.join('\n');
 }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { AgentFrameSchema, WIRE_VERSION, type AgentFrame, type HostFrame, type ReadyFrame } from '@mcp-code-mode/protocol';
+import { AgentFrameSchema, MAX_FRAME_BYTES, WIRE_VERSION, type AgentFrame, type HostFrame, type ReadyFrame } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
 import type { AttachedContainer, ContainerClient } from '../engine/container-client.js';
 import { encodeFrame, FrameDecoder } from '../wire/frames.js';
@@ -14,6 +14,14 @@ export interface SandboxEvents {
   violation: [string];
   /** The container's channel closed: the agent or the container is gone. */
   closed: [];
+}
+
+/** A frame for the sandbox that the agent would refuse: over MAX_FRAME_BYTES. */
+export class FrameTooLargeError extends Error {
+  constructor(readonly frameType: string, readonly bytes: number) {
+    super(`the ${frameType} frame is ${bytes} bytes, over the ${MAX_FRAME_BYTES}-byte limit of the sandbox channel`);
+    this.name = 'FrameTooLargeError';
+  }
 }
 
 /**
@@ -69,9 +77,20 @@ export class Sandbox extends EventEmitter<SandboxEvents> {
     }
   }
 
+  /**
+   * Sends one frame and returns its id. The agent drops a frame over MAX_FRAME_BYTES, so a call
+   * would wait for an answer that never comes: an oversized `rpc_result` is replaced by an error
+   * answer saying so, and any other oversized frame throws FrameTooLargeError.
+   */
   send(frame: OutgoingFrame): string {
     const id = randomUUID();
-    if (!this.closedFlag) this.container.stdin.write(encodeFrame({ v: WIRE_VERSION, id, ...frame }));
+    let bytes = encodeFrame({ v: WIRE_VERSION, id, ...frame });
+    if (bytes.length > MAX_FRAME_BYTES) {
+      if (frame.type !== 'rpc_result') throw new FrameTooLargeError(frame.type, bytes.length);
+      const message = `the answer is ${bytes.length} bytes, over the ${MAX_FRAME_BYTES}-byte limit of the sandbox channel; ask the tool for less (a page, a filter, a smaller range)`;
+      bytes = encodeFrame({ v: WIRE_VERSION, id, type: 'rpc_result', re: frame.re, ok: false, error: { code: 'result_too_large', message } });
+    }
+    if (!this.closedFlag) this.container.stdin.write(bytes);
     return id;
   }
 

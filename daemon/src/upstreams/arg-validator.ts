@@ -44,7 +44,7 @@ function valueAt(args: unknown, error: ErrorObject): unknown {
 }
 
 /** One ajv error as a sentence that names the argument and what was expected. */
-function explain(error: ErrorObject, args: unknown, schema: Record<string, unknown>): string {
+function explain(error: ErrorObject, args: unknown): string {
   const field = fieldOf(error);
   const prefix = field ? `argument ${JSON.stringify(field)}` : 'arguments';
   const value = valueAt(args, error);
@@ -52,11 +52,8 @@ function explain(error: ErrorObject, args: unknown, schema: Record<string, unkno
   switch (error.keyword) {
     case 'required':
       return `missing required argument ${JSON.stringify(field ? `${field}.${String(params.missingProperty)}` : String(params.missingProperty))}`;
-    case 'additionalProperties': {
-      const properties = field ? undefined : (schema.properties as Record<string, unknown> | undefined);
-      const known = properties ? ` (it takes: ${Object.keys(properties).join(', ') || 'none'})` : '';
-      return `unknown argument ${JSON.stringify(field ? `${field}.${String(params.additionalProperty)}` : String(params.additionalProperty))}${known}`;
-    }
+    case 'additionalProperties':
+      return `unknown argument ${JSON.stringify(field ? `${field}.${String(params.additionalProperty)}` : String(params.additionalProperty))}`;
     case 'type':
       return `${prefix}: expected ${String(params.type)}, got ${typeName(value)} ${shown(value)}`;
     case 'enum':
@@ -109,9 +106,15 @@ export class ArgumentValidator {
     if (!schema || typeof schema !== 'object') return;
     const validate = this.compile(schema, `${server}.${tool.name}`);
     if (!validate || validate(args)) return;
-    const errors = validate.errors ?? [];
-    // `anyOf` and friends report every branch; their summary line is the useful one.
-    const reasons = [...new Set(errors.filter((e) => !['if', 'then', 'else'].includes(e.keyword)).map((e) => explain(e, args, schema)))];
+    const errors = (validate.errors ?? []).filter((e) => !['if', 'then', 'else'].includes(e.keyword));
+    // Unknown top-level arguments become one reason that lists what the tool does take.
+    const unknown = errors.filter((e) => e.keyword === 'additionalProperties' && e.instancePath === '').map((e) => JSON.stringify(String(e.params.additionalProperty)));
+    const reasons = [...new Set(errors.filter((e) => !(e.keyword === 'additionalProperties' && e.instancePath === '')).map((e) => explain(e, args)))];
+    if (unknown.length > 0) {
+      const properties = schema.properties && typeof schema.properties === 'object' ? Object.keys(schema.properties) : undefined;
+      const takes = properties ? ` (it takes: ${properties.join(', ') || 'no arguments'})` : '';
+      reasons.push(`unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}${takes}`);
+    }
     const listed = reasons.slice(0, MAX_REPORTED).join('; ');
     const more = reasons.length > MAX_REPORTED ? ` (and ${reasons.length - MAX_REPORTED} more)` : '';
     throw new RpcFailure('invalid_arguments', `invalid arguments for ${server}.${tool.name}: ${listed}${more}`);

@@ -110,6 +110,11 @@ export class UpstreamConnection {
     return this.cachedTools?.length;
   }
 
+  /** The server's own `instructions` from initialize, when connected. */
+  instructions(): string | undefined {
+    return this.client?.getInstructions();
+  }
+
   mask(text: string): string {
     return maskSecrets(text, this.secrets);
   }
@@ -162,14 +167,21 @@ export class UpstreamConnection {
     this.current = 'connecting';
     const generation = ++this.generation;
     const errors: string[] = [];
-    for (const attempt of this.attempts(this.config, this.onStderr)) {
+    let attempts: TransportAttempt[] = [];
+    try {
+      attempts = this.attempts(this.config, this.onStderr);
+    } catch (err) {
+      errors.push(this.mask((err as Error).message));
+    }
+    for (const attempt of attempts) {
       const client = new Client({ name: 'mcp-code-mode', version: VERSION }, { capabilities: {} });
       client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.onToolsChanged(generation));
       try {
         await client.connect(attempt.create(), { timeout: this.setupTimeoutMs });
       } catch (err) {
         errors.push(`${attempt.kind}: ${this.mask((err as Error).message)}`);
-        await client.close();
+        // The attempt already failed; a failure to tidy it up adds nothing the log should lack.
+        await client.close().catch((closeErr: unknown) => this.log.debug({ err: this.mask(String(closeErr)) }, 'closing a failed attempt failed'));
         continue;
       }
       if (this.closed || generation !== this.generation) {
@@ -236,7 +248,8 @@ export class UpstreamConnection {
     const message = this.mask(err instanceof Error ? err.message : String(err));
     if (err instanceof McpError) {
       if (err.code === ErrorCode.RequestTimeout) {
-        return new RpcFailure('timeout', `${what} got no answer within ${(options.timeoutMs / 1000).toFixed(1)} s; the call was cancelled`);
+        const limit = options.timeoutMs < 1000 ? `${options.timeoutMs} ms` : `${Math.round(options.timeoutMs / 100) / 10} s`;
+        return new RpcFailure('timeout', `${what} got no answer within ${limit}; the call was cancelled`);
       }
       if (err.code === ErrorCode.ConnectionClosed) {
         return new RpcFailure('server_exited', `MCP server "${this.name}" exited during ${what}${this.tail()}; it is restarted on next use`);

@@ -31,9 +31,13 @@ export function tokenize(text: string): string[] {
     .filter(Boolean);
 }
 
+// Words that say nothing about what a tool does; left in, they count as matches everywhere.
+const STOP_WORDS = new Set('a an and are as at be by for from in into is it of on or that the this to with'.split(' '));
+
 // A light plural folding ("files" finds "file"); a real stemmer would buy little on tool names.
-function processTerm(term: string): string {
+function processTerm(term: string): string | null {
   const t = term.toLowerCase();
+  if (STOP_WORDS.has(t)) return null;
   if (t.length > 3 && t.endsWith('ies')) return `${t.slice(0, -3)}y`;
   if (t.length > 3 && t.endsWith('s') && !t.endsWith('ss')) return t.slice(0, -1);
   return t;
@@ -77,7 +81,7 @@ export class ToolSearch {
   search(query: string, lists: readonly ServerTools[], limit: number): SearchHit[] {
     const { index, refs } = this.indexFor(lists);
     const results = index.search(query, {
-      boost: { name: 3, title: 2, params: 1, description: 1, server: 0.5 },
+      boost: { name: 2.5, title: 1.5, params: 1, description: 1, server: 0.5 },
       prefix: (term) => term.length >= 3,
       fuzzy: (term) => (term.length >= 5 ? 0.2 : false),
       combineWith: 'OR',

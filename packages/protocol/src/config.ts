@@ -84,6 +84,10 @@ export const EnvConfigSchema = z.object({
   MCP_BRIDGE_HTTP_PORT: int('MCP_BRIDGE_HTTP_PORT', 0, 65535).default(0),
   MCP_BRIDGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MCP_BRIDGE_AUTOSTART: flag('MCP_BRIDGE_AUTOSTART').default(true),
+  /** Seconds a session may stay idle (no run) before it ends and its container is removed. */
+  MCP_BRIDGE_SESSION_TTL: int('MCP_BRIDGE_SESSION_TTL', 1, 7 * 86400).default(15 * 60),
+  /** Sessions open at once; 0 turns sessions off. */
+  MCP_BRIDGE_MAX_SESSIONS: int('MCP_BRIDGE_MAX_SESSIONS', 0, 256).default(8),
 });
 export type EnvConfig = z.infer<typeof EnvConfigSchema>;
 export const ENV_VARIABLES = Object.keys(EnvConfigSchema.shape) as (keyof EnvConfig)[];

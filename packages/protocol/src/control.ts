@@ -7,9 +7,10 @@ import { RunResultSchema } from './run.js';
  * instead of silently dropping them (a model that misspells `timeout` should be told).
  */
 export const RunRequestSchema = z.looseObject({
-  code: z.unknown(),
+  code: z.unknown().optional(),
   servers: z.unknown().optional(),
   timeout: z.unknown().optional(),
+  session: z.unknown().optional(),
   outputMode: z.enum(['toon', 'json', 'compact']).optional(),
 });
 export type RunRequest = z.infer<typeof RunRequestSchema>;
@@ -23,6 +24,7 @@ export const ERROR_CODES = {
   bad_request: { status: 400, message: 'The request body is not valid JSON or not of the expected shape.' },
   not_found: { status: 404, message: 'No such endpoint.' },
   method_not_allowed: { status: 405, message: 'The health endpoint is read-only: only GET (and HEAD) are allowed.' },
+  unknown_session: { status: 404, message: 'No open session has this id: it never existed, expired, or was ended.' },
   busy: { status: 503, message: 'Every sandbox is in use and the wait queue is full; retry shortly or raise MCP_BRIDGE_POOL_MAX / MCP_BRIDGE_QUEUE_MAX.' },
   engine_unavailable: { status: 503, message: 'The container engine does not answer; run `mcp-code-mode doctor`.' },
   shutting_down: { status: 503, message: 'The daemon is shutting down; retry once it is back.' },

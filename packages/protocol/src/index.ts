@@ -19,6 +19,7 @@ export {
   RpcResultFrameSchema,
   HostFrameSchema,
   WireFrameSchema,
+  SkillSourceSchema,
 } from './wire.js';
 export type {
   ToolInfo,
@@ -32,6 +33,7 @@ export type {
   RpcFrame,
   HostFrame,
   ExecuteFrame,
+  SkillSource,
 } from './wire.js';
 export {
   OUTPUT_MODES,
@@ -56,3 +58,12 @@ export {
 export type { ServerStatusInfo, ConfigProblemInfo, PoolStatus, RunCounts, HttpStatus, DaemonStatus } from './status.js';
 export { EnvConfigSchema, ENV_VARIABLES, parseEnvConfig } from './config.js';
 export type { EnvConfig, ConfigCheck } from './config.js';
+export {
+  NEW_SESSION,
+  RunSessionSchema,
+  SessionInfoSchema,
+  SessionListSchema,
+  SessionEndResponseSchema,
+  SessionsStatusSchema,
+} from './sessions.js';
+export type { RunSession, SessionInfo, SessionList, SessionEndResponse, SessionsStatus } from './sessions.js';

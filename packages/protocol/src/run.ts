@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RunSessionSchema } from './sessions.js';
 
 export const OUTPUT_MODES = ['toon', 'json', 'compact'] as const;
 export const OutputModeSchema = z.enum(OUTPUT_MODES);
@@ -19,6 +20,14 @@ export const RunInputSchema = z
       .positive()
       .optional()
       .describe('Seconds before the sandbox is killed; default MCP_BRIDGE_TIMEOUT (30), at most MCP_BRIDGE_MAX_TIMEOUT (120).'),
+    session: z
+      .string()
+      .min(1, 'session must be "new" or the id of an open session')
+      .max(128)
+      .optional()
+      .describe(
+        'Omit for a fresh sandbox. "new" starts a session and returns its id in the result; pass that id to later runs to keep variables, imports and /workspace files. Its servers are fixed when it starts.',
+      ),
   })
   .strict();
 export type RunInput = z.infer<typeof RunInputSchema>;
@@ -47,5 +56,7 @@ export const RunResultSchema = z.object({
   durationMs: z.number(),
   toolCalls: z.number().int().nonnegative(),
   truncated: TruncationSchema.optional(),
+  /** Present when the run asked for a session: the id to pass next time, or why it ended. */
+  session: RunSessionSchema.optional(),
 });
 export type RunResult = z.infer<typeof RunResultSchema>;

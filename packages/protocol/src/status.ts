@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SessionsStatusSchema } from './sessions.js';
 
 /**
  * One MCP server as the status shows it. Only these fields ever leave the daemon: parsing a status
@@ -64,5 +65,7 @@ export const DaemonStatusSchema = z.object({
   servers: z.array(ServerStatusSchema),
   configProblems: z.array(ConfigProblemSchema),
   runs: RunCountsSchema,
+  /** Absent when the daemon has no session manager (older daemons, tests without one). */
+  sessions: SessionsStatusSchema.optional(),
 });
 export type DaemonStatus = z.infer<typeof DaemonStatusSchema>;

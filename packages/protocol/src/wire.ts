@@ -83,6 +83,10 @@ export type StreamFrame = z.infer<typeof StreamFrameSchema>;
 export type ResultFrame = z.infer<typeof ResultFrameSchema>;
 export type RpcFrame = z.infer<typeof RpcFrameSchema>;
 
+/** A saved tool as the daemon sends it with each `execute`: `from skills import <name>` loads it. */
+export const SkillSourceSchema = z.object({ name: z.string().min(1).max(64), source: z.string() });
+export type SkillSource = z.infer<typeof SkillSourceSchema>;
+
 // Daemon to agent.
 export const PingFrameSchema = z.object({ ...base, type: z.literal('ping') });
 export const ExecuteFrameSchema = z.object({
@@ -92,6 +96,8 @@ export const ExecuteFrameSchema = z.object({
   servers: z.array(ServerInfoSchema),
   discovered: z.array(z.string()),
   maxOutputBytes: z.number().int().positive(),
+  /** The saved tools of the user's state directory; absent means none. */
+  skills: z.array(SkillSourceSchema).optional(),
 });
 export const RpcResultFrameSchema = z.union([
   z.object({ ...base, type: z.literal('rpc_result'), re, ok: z.literal(true), result: z.unknown() }),

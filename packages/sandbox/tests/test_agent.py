@@ -150,6 +150,30 @@ class Agent(unittest.TestCase):
         run = self.run_code("print('next run is fine')")
         self.assertEqual(run.stdout, "next run is fine\n")
 
+    def test_code_that_uses_up_every_fd_still_finishes(self) -> None:
+        # A thread holds every free fd while the run ends, then gives them back for the next run.
+        run = self.run_code(
+            "import os, threading, time\n"
+            "full = threading.Event()\n"
+            "def hog():\n"
+            "    held = []\n"
+            "    try:\n"
+            "        while True:\n"
+            "            held.append(os.open('/dev/null', os.O_RDONLY))\n"
+            "    except OSError:\n"
+            "        full.set()\n"
+            "    time.sleep(0.5)\n"
+            "    for fd in held:\n"
+            "        os.close(fd)\n"
+            "threading.Thread(target=hog, daemon=True).start()\n"
+            "full.wait()\n"
+            "print('all fds in use')"
+        )
+        self.assertEqual(run.stdout, "all fds in use\n")
+        self.assertSuccess(run)
+        time.sleep(0.7)
+        self.assertSuccess(self.run_code("pass"))
+
     def test_replacing_sys_stdout(self) -> None:
         run = self.run_code("import io, sys\nsys.stdout = io.StringIO()\nprint('hidden')")
         self.assertEqual(run.stdout, "")

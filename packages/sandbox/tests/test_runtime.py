@@ -297,3 +297,15 @@ class Rpc(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TimeoutErrorTypeTest(unittest.TestCase):
+    def test_a_call_timeout_is_both_an_mcp_error_and_a_timeout_error(self) -> None:
+        import asyncio
+
+        from mcp.runtime import MCPError, MCPTimeoutError
+
+        error = MCPTimeoutError("echo timed out after 1s", code="timeout")
+        self.assertIsInstance(error, MCPError)
+        self.assertIsInstance(error, asyncio.TimeoutError)
+        self.assertEqual(error.code, "timeout")

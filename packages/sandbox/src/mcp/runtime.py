@@ -29,6 +29,12 @@ Either way, ``await mcp_x.tool.with_timeout(5)(**arguments)`` and
 explicitly. When it expires the host is told to cancel the call and ``asyncio.TimeoutError``
 is raised (the builtin ``TimeoutError`` on Python 3.11+).
 
+Saved tools (kept by the daemon in the user's state directory, for every later run):
+    runtime.save_tool(func)  or  @runtime.save_tool   store a function's source (and the run's
+                                                  imports it uses); later: ``from skills import name``
+    runtime.list_saved_tools()                    (name, docstring[, error]) of each saved tool
+    runtime.delete_saved_tool(name)               remove one
+
 Results: a tool's ``structuredContent`` when present, else its lone text content (decoded when
 it is JSON), else the content list. Dicts in results allow ``x["k"]`` and ``x.k``. A result with
 ``isError`` raises ``MCPError`` carrying the tool's text; a call the host refuses raises
@@ -37,13 +43,16 @@ it is JSON), else the content list. Dicts in results allow ``x["k"]`` and ``x.k`
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
+import sys
+from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple, TypeVar
 
 from mcp.values import AttrDict, wrap
 
 __all__ = [
     "MCPError",
+    "MCPTimeoutError",
     "call_tool",
     "capability_summary",
     "describe_server",
@@ -54,16 +63,19 @@ __all__ = [
     "list_resources",
     "list_servers",
     "list_servers_sync",
+    "delete_saved_tool",
+    "list_saved_tools",
     "list_tools",
     "list_tools_sync",
     "query_tool_docs",
     "query_tool_docs_sync",
     "read_resource",
+    "save_tool",
     "search_tool_docs",
     "search_tool_docs_sync",
 ]
 
-_DETAILS = ("summary", "full")
+_DETAILS = ("name", "summary", "full")
 
 
 class MCPError(RuntimeError):
@@ -73,6 +85,10 @@ class MCPError(RuntimeError):
         super().__init__(message)
         self.code = code
         self.result = result
+
+
+class MCPTimeoutError(MCPError, asyncio.TimeoutError):
+    """A call that ran out of time: catchable both as ``MCPError`` and as ``TimeoutError``."""
 
 
 class Host(Protocol):
@@ -85,11 +101,28 @@ class Host(Protocol):
     def request_sync(self, method: str, params: Dict[str, Any]) -> Any: ...
 
 
+class SavedToolStore(Protocol):
+    """What the agent provides for saved tools (mcp_agent.skills.SavedTools)."""
+
+    def save(self, func: Any) -> Tuple[str, Tuple[str, ...]]: ...
+
+    def list(self) -> Tuple[AttrDict, ...]: ...
+
+    def delete(self, name: str) -> None: ...
+
+
 class _Binding:
-    def __init__(self, host: Host, servers: Sequence[Mapping[str, Any]], discovered: Sequence[str]) -> None:
+    def __init__(
+        self,
+        host: Host,
+        servers: Sequence[Mapping[str, Any]],
+        discovered: Sequence[str],
+        tools: Optional[SavedToolStore] = None,
+    ) -> None:
         self.host = host
         self.servers = tuple(servers)
         self.discovered = tuple(discovered)
+        self.tools = tools
 
 
 # The API is module-level for compatibility with the Python bridge, so the agent binds the
@@ -97,9 +130,11 @@ class _Binding:
 _binding: Optional[_Binding] = None
 
 
-def _bind(host: Host, servers: Sequence[Mapping[str, Any]], discovered: Sequence[str]) -> None:
+def _bind(
+    host: Host, servers: Sequence[Mapping[str, Any]], discovered: Sequence[str], tools: Optional[SavedToolStore] = None
+) -> None:
     global _binding
-    _binding = _Binding(host, servers, discovered)
+    _binding = _Binding(host, servers, discovered, tools)
 
 
 def _current() -> _Binding:
@@ -154,7 +189,9 @@ def capability_summary() -> str:
         "await search_tool_docs(query, limit=5), list_resources/read_resource, list_prompts/get_prompt; "
         "sync forms: list_servers_sync, list_tools_sync, query_tool_docs_sync, search_tool_docs_sync.\n"
         "Results: structuredContent, else the text (JSON-decoded), else the content list; "
-        "dicts allow x['k'] and x.k. Tool errors raise runtime.MCPError. Only printed output is returned."
+        "dicts allow x['k'] and x.k. Tool errors raise runtime.MCPError. Only printed output is returned.\n"
+        "Saved tools: runtime.save_tool(func) (or @runtime.save_tool) keeps a function for later runs, "
+        "which import it with `from skills import name`; list_saved_tools(), delete_saved_tool(name)."
     ) % loaded
 
 
@@ -174,7 +211,7 @@ def _check_timeout(timeout: Any) -> Optional[float]:
 def _check_detail(detail: Any) -> str:
     value = str(detail).lower()
     if value not in _DETAILS:
-        raise ValueError("detail must be 'summary' or 'full', got %r" % (detail,))
+        raise ValueError("detail must be 'name', 'summary' or 'full', got %r" % (detail,))
     return value
 
 
@@ -309,3 +346,45 @@ def query_tool_docs_sync(server: str, tool: Optional[str] = None, detail: str = 
 def search_tool_docs_sync(query: str, limit: int = 5, detail: str = "summary") -> List[AttrDict]:
     """``search_tool_docs`` for sync code."""
     return wrap(_current().host.request_sync("search_tool_docs", _search_params(query, limit, detail)))
+
+
+# ---- saved tools ----------------------------------------------------------------------------
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _tools() -> SavedToolStore:
+    tools = _current().tools
+    if tools is None:
+        raise MCPError("saved tools are only available inside run_python", code="not_connected")
+    return tools
+
+
+def save_tool(func: Optional[_F] = None) -> Any:
+    """Save ``func`` so that every later run can ``from skills import <its name>``.
+
+    Works on functions defined in run_python code, as a call or as a decorator (``@runtime.save_tool``);
+    it returns the function unchanged. The saved source is the function's own (decorators included,
+    except this one), after the run's top-level imports that it uses. Other run globals are not
+    saved: import or define what the function needs inside it. Saving a name again replaces it.
+    """
+    if func is None:
+        return save_tool
+    name, missing = _tools().save(func)
+    if missing:
+        print(
+            "save_tool: %s uses %s from this run, which the saved tool will not have; "
+            "import or define them inside the function" % (name, ", ".join(missing)),
+            file=sys.stderr,
+        )
+    return func
+
+
+def list_saved_tools() -> Tuple[AttrDict, ...]:
+    """Every saved tool: ``name``, ``docstring``, and ``error`` when it does not import."""
+    return _tools().list()
+
+
+def delete_saved_tool(name: str) -> None:
+    """Remove a saved tool; raises MCPError (code ``unknown_saved_tool``) when there is none of that name."""
+    _tools().delete(name)

@@ -9,6 +9,7 @@ the pipes hold at that moment is drained, and the pipes are then detached.
 from __future__ import annotations
 
 import codecs
+import fcntl
 import io
 import os
 import select
@@ -111,16 +112,33 @@ class _Pump(threading.Thread):
             self._emit(self.stream, piece)
 
 
+_null_fd: Optional[int] = None
+
+
+def _reserved_null() -> int:
+    """A /dev/null fd above 2, opened once and kept: code that used up every fd (EMFILE) must
+    not stop the end of its run, which needs /dev/null on fds 0-2."""
+    global _null_fd
+    if _null_fd is None:
+        opened = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+        _null_fd = fcntl.fcntl(opened, fcntl.F_DUPFD_CLOEXEC, 3)
+        os.close(opened)  # when it landed on a closed fd 0-2, the dup2s below cover that fd again
+    return _null_fd
+
+
 def null_stdio() -> None:
     """Point fds 0, 1 and 2 at /dev/null, whether they are open or not."""
-    null = os.open(os.devnull, os.O_RDWR)
-    # With one of them closed, /dev/null lands on it: dup2 onto itself would be a no-op.
-    os.set_inheritable(null, True)
-    for fd in (0, 1, 2):
-        if fd != null:
+    global _null_fd
+    try:
+        null = _reserved_null()
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)  # inheritable: subprocesses get /dev/null too
+    except OSError:
+        # The code closed the reserved fd (os.closerange): open another one.
+        _null_fd = None
+        null = _reserved_null()
+        for fd in (0, 1, 2):
             os.dup2(null, fd)
-    if null > 2:
-        os.close(null)
 
 
 class OutputCapture:

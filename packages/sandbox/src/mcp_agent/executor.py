@@ -23,6 +23,9 @@ from mcp import proxies, runtime
 from mcp_agent.capture import OutputCapture
 from mcp_agent.channel import Channel, ChannelClosed
 from mcp_agent.rpc import RpcClient
+from mcp_agent.skills import PACKAGE as SKILLS_PACKAGE
+from mcp_agent.skills import SavedTools, SkillLibrary, rebind
+from mcp_agent.tool_source import RunSources
 
 USER_FILENAME = "<run_python>"
 AGENT_FILE_PREFIX = "<agent>/"
@@ -41,6 +44,8 @@ class Executor:
         self._main = types.ModuleType("__main__")
         self._main.__dict__.update(__builtins__=builtins, asyncio=asyncio)
         self._injected: Dict[str, Any] = {}
+        self._skills = SkillLibrary()
+        self._sources = RunSources()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._pid = os.getpid()
 
@@ -74,15 +79,14 @@ class Executor:
     def _bind(self, frame: Mapping[str, Any]) -> None:
         servers = frame["servers"]
         by_name = proxies.install(servers)
-        runtime._bind(self._rpc, servers, frame["discovered"])
+        self._skills.replace(frame.get("skills") or [])
+        runtime._bind(self._rpc, servers, frame["discovered"], SavedTools(self._rpc, self._skills, self._sources))
         sys.modules["__main__"] = self._main
-        namespace = self.namespace
-        for name, value in self._injected.items():
-            if namespace.get(name) is value:  # keep what the code itself rebound
-                del namespace[name]
+        sys.modules[SKILLS_PACKAGE] = self._skills.package
         injected: Dict[str, Any] = {"mcp_%s" % server["alias"]: by_name[server["name"]] for server in servers}
         injected.update(mcp=mcp, mcp_servers=dict(by_name), LOADED_MCP_SERVERS=tuple(by_name))
-        namespace.update(injected)
+        rebind(self.namespace, self._injected, injected)  # keeps what the code itself rebound
+        self._skills.bind(injected)
         self._injected = injected
 
     def _run(self, code: str) -> Outcome:
@@ -91,6 +95,7 @@ class Executor:
             compiled = compile(code, USER_FILENAME, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
         except (SyntaxError, ValueError) as exc:  # ValueError: null bytes, before Python 3.12
             return _error(exc)
+        self._sources.add(compiled, code)  # so that runtime.save_tool finds the source of its functions
         try:
             if compiled.co_flags & inspect.CO_COROUTINE:
                 self._event_loop().run_until_complete(eval(compiled, self.namespace))

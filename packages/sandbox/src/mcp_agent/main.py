@@ -89,7 +89,20 @@ class HostReader(threading.Thread):
             self._rpc.resolve(item["re"], False, code="protocol_error", message="malformed rpc_result: %s" % problem)
 
 
+WORKSPACE = "/workspace"
+
+
+def enter_workspace() -> None:
+    """Run code in /workspace (the container's working directory is / on purpose, see sandbox-spec.ts)."""
+    if os.path.isdir(WORKSPACE):
+        try:
+            os.chdir(WORKSPACE)
+        except OSError as exc:
+            sys.stderr.write("mcp-agent: cannot enter %s: %s\n" % (WORKSPACE, exc))
+
+
 def main() -> None:
+    enter_workspace()
     stdio = claim_stdio()
     channel = Channel(stdio.out_fd, stdio.diag_fd)
     rpc = RpcClient(channel)

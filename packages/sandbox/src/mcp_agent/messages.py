@@ -128,6 +128,7 @@ _SERVER = _shape(
         ("tools", _list_of(_TOOL), True),
     )
 )
+_SKILL = _shape((("name", _identifier, True), ("source", _string, True)))
 _ERROR_INFO = _shape((("type", _string, True), ("message", _string, True), ("traceback", _string, False)))
 _DROPPED = _shape((("stdout", _count, True), ("stderr", _count, True)))
 _RPC_ERROR = _shape((("code", _string, True), ("message", _string, True)))
@@ -151,6 +152,7 @@ _MESSAGE_FIELDS: Dict[str, Fields] = {
         ("servers", _list_of(_SERVER), True),
         ("discovered", _list_of(_string), True),
         ("maxOutputBytes", _count, True),
+        ("skills", _list_of(_SKILL), False),
     ),
     "rpc_result": (
         ("re", _nonempty_string, True),

@@ -12,7 +12,7 @@ import asyncio
 import threading
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from mcp.runtime import MCPError
+from mcp.runtime import MCPError, MCPTimeoutError
 from mcp_agent.channel import Channel, ChannelClosed
 
 Outcome = Tuple[bool, Any]  # (True, result) or (False, MCPError)
@@ -72,7 +72,7 @@ class RpcClient:
             return await asyncio.wait_for(future, timeout)
         except asyncio.TimeoutError:
             self._abandon(call_id)
-            raise asyncio.TimeoutError("%s timed out after %gs" % (what or method, timeout)) from None
+            raise MCPTimeoutError("%s timed out after %gs" % (what or method, timeout), code="timeout") from None
         except asyncio.CancelledError:
             self._abandon(call_id)
             raise
@@ -92,7 +92,12 @@ class RpcClient:
         if settle is None:
             self._channel.diag("rpc_result for unknown or abandoned call %r ignored" % call_id)
             return
-        settle((True, result) if ok else (False, MCPError(message or "the host refused the call", code=code or None)))
+        if ok:
+            settle((True, result))
+            return
+        # The daemon's own deadline for the call: the same exception a sandbox-side timeout raises.
+        error_type = MCPTimeoutError if code == "timeout" else MCPError
+        settle((False, error_type(message or "the host refused the call", code=code or None)))
 
     def close(self, reason: str) -> None:
         """Fail every call in flight and every later one: the daemon is gone."""

@@ -1,0 +1,48 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { fileURLToPath } from 'node:url';
+
+export const SHIM_BIN = fileURLToPath(new URL('../../shim/bin/mcp-code-mode-shim.js', import.meta.url));
+
+export interface ShimClient {
+  client: Client;
+  stderr: () => string;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The SDK's own Client, over stdio, against a shim process launched as an MCP client would launch it. */
+export async function connectShim(env: NodeJS.ProcessEnv, command: string[] = [process.execPath, SHIM_BIN]): Promise<ShimClient> {
+  const transport = new StdioClientTransport({
+    command: command[0]!,
+    args: command.slice(1),
+    env: env as Record<string, string>,
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const client = new Client({ name: 'mcp-code-mode-tests', version: '0.0.0' });
+  await client.connect(transport);
+  return {
+    client,
+    stderr: () => stderr,
+    async [Symbol.asyncDispose]() {
+      await client.close();
+    },
+  };
+}
+
+/** The structured result of a run_python call. */
+export interface CallOutcome {
+  isError: boolean;
+  text: string;
+  result: { status: string; stdout: string[]; stderr: string[]; error?: { type: string; message: string }; summary: string };
+}
+
+export async function callRun(client: Client, args: Record<string, unknown>, options: Parameters<Client['callTool']>[2] = {}): Promise<CallOutcome> {
+  const r = (await client.callTool({ name: 'run_python', arguments: args }, undefined, options)) as {
+    isError?: boolean;
+    content: { type: string; text?: string }[];
+    structuredContent?: CallOutcome['result'];
+  };
+  return { isError: r.isError === true, text: r.content.map((c) => c.text ?? '').join('\n'), result: r.structuredContent! };
+}

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { DaemonStatus } from '@mcp-code-mode/protocol';
+import { bridgeEnvironment, clientSnippet } from '../../daemon/src/cli/client-config.ts';
+import { formatChecks, runDoctor, type DoctorDeps } from '../../daemon/src/cli/doctor.ts';
+import { formatLogLine, logsCommand } from '../../daemon/src/cli/logs.ts';
+import { formatStatus } from '../../daemon/src/cli/status-command.ts';
+
+const status: DaemonStatus = {
+  version: '0.1.0',
+  pid: 4242,
+  uptimeSec: 3725,
+  rssBytes: 80 * 1024 * 1024,
+  engine: { name: 'docker', version: '26.1.0', via: '/var/run/docker.sock' },
+  image: 'python:3.12-slim',
+  socket: '/s/daemon.sock',
+  http: { enabled: false },
+  pool: { warm: 2, starting: 0, busy: 1, queued: 0, created: 9, failedStarts: 0 },
+  servers: [
+    { name: 'github', transport: 'stdio', source: '/h/.claude.json', state: 'connected', tools: 12 },
+    { name: 'api', transport: 'http', source: '/h/.cursor/mcp.json', state: 'failed', lastError: 'HTTP 401' },
+  ],
+  configProblems: [{ path: '/h/bad.json', message: 'not valid JSON' }],
+  runs: { total: 7, success: 5, error: 1, timeout: 1, validation_error: 0, toolCalls: 30 },
+};
+
+test('status for a person: one fact a line, servers with state, problems last', () => {
+  const text = formatStatus(status);
+  assert.match(text, /^mcp-code-mode 0\.1\.0: running \(pid 4242, up 1h 2m, 80 MiB\)$/m);
+  assert.match(text, /^pool\s+2 warm, 0 starting, 1 busy, 0 queued/m);
+  assert.match(text, /^runs\s+7 \(5 success, 1 error, 1 timeout, 0 invalid\), 30 tool calls$/m);
+  assert.match(text, /^health\s+disabled \(set MCP_BRIDGE_HTTP_PORT\)$/m);
+  assert.match(text, /^ {2}github: connected \(stdio, 12 tools\) from \/h\/.claude.json$/m);
+  assert.match(text, /^ {4}last error: HTTP 401$/m);
+  assert.match(text.split('\n').at(-1)!, /^config problem: \/h\/bad.json: not valid JSON$/);
+  assert.match(formatStatus({ ...status, http: { enabled: true, address: '127.0.0.1', port: 8787 } }), /^health\s+http:\/\/127\.0\.0\.1:8787\/healthz$/m);
+});
+
+test('a pino line for a person: time, level, message, fields; other lines as they are', () => {
+  const line = JSON.stringify({ level: 40, time: Date.UTC(2026, 0, 2, 3, 4, 5), pid: 1, msg: 'warming failed', component: 'pool', err: { message: 'boom', stack: '...' } });
+  assert.equal(formatLogLine(line), '2026-01-02T03:04:05.000Z WARN  warming failed component=pool err="boom"');
+  assert.equal(formatLogLine('mcp-code-mode: no engine'), 'mcp-code-mode: no engine');
+});
+
+test('logs -n shows the last lines; -f follows what is appended until stopped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcm-logs-'));
+  const env = { MCP_BRIDGE_STATE_DIR: dir };
+  const file = join(dir, 'daemon.log');
+  writeFileSync(file, ['one', 'two', 'three', ''].join('\n'));
+  let out = '';
+  const ctx = { env, stdout: { write: (t: string) => (out += t) }, stderr: { write: () => undefined } };
+  assert.equal(await logsCommand(['-n', '2'], ctx), 0);
+  assert.equal(out, 'two\nthree\n');
+  out = '';
+  const stop = new AbortController();
+  const following = logsCommand(['-n', '0', '-f'], ctx, { pollMs: 10, signal: stop.signal });
+  await new Promise((r) => setTimeout(r, 30));
+  appendFileSync(file, 'four\nfi');
+  await new Promise((r) => setTimeout(r, 30));
+  appendFileSync(file, 've\n');
+  await new Promise((r) => setTimeout(r, 30));
+  stop.abort();
+  await following;
+  assert.equal(out, 'four\nfive\n');
+  const missing = { ...ctx, env: { MCP_BRIDGE_STATE_DIR: join(dir, 'none') } };
+  assert.equal(await logsCommand([], missing), 1);
+});
+
+test('client snippets: absolute paths, MCP_BRIDGE_* env only, the right file for each client', () => {
+  const env = bridgeEnvironment({ MCP_BRIDGE_STATE_DIR: '/s', MCP_BRIDGE_HTTP_PORT: '8787', GITHUB_TOKEN: 'x', PATH: '/bin' });
+  assert.deepEqual(env, { MCP_BRIDGE_STATE_DIR: '/s', MCP_BRIDGE_HTTP_PORT: '8787' });
+  const input = { node: '/usr/bin/node', shim: '/opt/my repo/shim/bin/mcp-code-mode-shim.js', env, platform: 'darwin' as const };
+  const desktop = clientSnippet({ ...input, client: 'claude-desktop' });
+  assert.match(desktop, /Library\/Application Support\/Claude\/claude_desktop_config\.json/);
+  assert.deepEqual(JSON.parse(desktop.slice(desktop.indexOf('{'))), {
+    mcpServers: { 'mcp-code-mode': { command: '/usr/bin/node', args: ['/opt/my repo/shim/bin/mcp-code-mode-shim.js'], env } },
+  });
+  assert.match(clientSnippet({ ...input, client: 'cursor' }), /~\/\.cursor\/mcp\.json/);
+  const code = clientSnippet({ ...input, client: 'claude-code' });
+  assert.match(code, /^claude mcp add --scope user -e MCP_BRIDGE_STATE_DIR=\/s -e MCP_BRIDGE_HTTP_PORT=8787 mcp-code-mode -- \/usr\/bin\/node '\/opt\/my repo\/shim\/bin\/mcp-code-mode-shim\.js'$/m);
+  assert.doesNotMatch(clientSnippet({ ...input, env: {}, client: 'claude-desktop' }), /"env"/);
+});
+
+function doctorDeps(overrides: Partial<DoctorDeps> = {}): DoctorDeps {
+  return {
+    env: { MCP_BRIDGE_STATE_DIR: '/state' },
+    uid: 1000,
+    detect: async () => ({ flavour: 'docker', socketPath: '/var/run/docker.sock', source: 'the Docker socket' }),
+    engine: () => ({ ping: async () => undefined, version: async () => ({ name: 'docker', version: '26.1', apiVersion: '1.45' }), imageLabels: async () => ({}) }),
+    stat: async (path) => (path.endsWith('.sock') ? { mode: 0o140600, uid: 1000, isSocket: true, isDirectory: false } : { mode: 0o40700, uid: 1000, isSocket: false, isDirectory: true }),
+    daemonStatus: async () => status,
+    configProblems: async () => [],
+    ...overrides,
+  };
+}
+
+test('doctor: all well gives ok lines (failed MCP servers and config problems of the daemon are failures)', async () => {
+  const checks = await runDoctor(doctorDeps({ daemonStatus: async () => ({ ...status, servers: [], configProblems: [] }) }));
+  assert.deepEqual(checks.map((c) => [c.name, c.status]), [
+    ['settings', 'ok'],
+    ['engine', 'ok'],
+    ['image', 'ok'],
+    ['state directory', 'ok'],
+    ['daemon', 'ok'],
+    ['MCP config', 'ok'],
+  ]);
+  const withProblems = await runDoctor(doctorDeps());
+  assert.ok(withProblems.some((c) => c.name === 'MCP server api' && c.status === 'fail' && c.fix?.includes('.cursor/mcp.json')));
+  assert.ok(withProblems.some((c) => c.name === 'MCP config' && c.status === 'fail' && c.detail.includes('/h/bad.json')));
+});
+
+test('doctor: each failing check says what to do', async () => {
+  const checks = await runDoctor(
+    doctorDeps({
+      env: { MCP_BRIDGE_STATE_DIR: '/state', MCP_BRIDGE_MEMORY: 'lots' },
+      detect: async () => undefined,
+      stat: async (path) => (path.endsWith('.sock') ? { mode: 0o140666, uid: 1000, isSocket: true, isDirectory: false } : { mode: 0o40755, uid: 1000, isSocket: false, isDirectory: true }),
+      daemonStatus: async () => undefined,
+      configProblems: async () => [{ path: '/h/.cursor/mcp.json', message: 'entry "x": command is missing' }],
+    }),
+  );
+  const failing = checks.filter((c) => c.status === 'fail');
+  assert.deepEqual(failing.map((c) => c.name), ['settings', 'engine', 'state directory', 'daemon', 'MCP config']);
+  for (const c of failing) assert.ok(c.fix, `${c.name} has a fix`);
+  assert.match(failing.find((c) => c.name === 'state directory')!.fix!, /^chmod 700 \/state$/);
+  assert.match(failing.find((c) => c.name === 'daemon')!.fix!, /chmod 600/);
+  const text = formatChecks(checks);
+  assert.match(text, /^\[FAIL\] settings: MCP_BRIDGE_MEMORY/m);
+  assert.match(text, /^ {7}fix: install and start Docker/m);
+});
+
+test('doctor: a missing image, or one that does not answer, or a stale socket', async () => {
+  const noImage = await runDoctor(doctorDeps({ engine: () => ({ ping: async () => undefined, version: async () => ({ name: 'podman', version: '5', apiVersion: '1.41' }), imageLabels: async () => undefined }) }));
+  assert.match(noImage.find((c) => c.name === 'image')!.fix!, /mcp-code-mode image ensure/);
+  const deadEngine = await runDoctor(doctorDeps({ engine: () => ({ ping: async () => Promise.reject(new Error('connect ECONNREFUSED')), version: async () => ({ name: '', version: '', apiVersion: '' }), imageLabels: async () => undefined }) }));
+  assert.equal(deadEngine.find((c) => c.name === 'engine')!.status, 'fail');
+  assert.equal(deadEngine.find((c) => c.name === 'image')!.status, 'warn');
+  const stale = await runDoctor(doctorDeps({ daemonStatus: async () => undefined }));
+  assert.equal(stale.find((c) => c.name === 'daemon')!.status, 'warn');
+  assert.match(stale.find((c) => c.name === 'daemon')!.detail, /no daemon answers/);
+});

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DaemonMetrics, MeteredToolHost } from '../../daemon/src/metrics.ts';
+import { EmptyToolHost, RpcFailure, type RpcContext } from '../../daemon/src/runs/tool-host.ts';
+
+const pool = () => ({ warm: 0, starting: 0, busy: 0, queued: 0, created: 0, failedStarts: 0 });
+
+test('run counts by status feed /status; an unknown status counts as error', () => {
+  const m = new DaemonMetrics(pool, { processMetrics: false });
+  m.observeRun('success', 10);
+  m.observeRun('success', 10);
+  m.observeRun('validation_error', 1);
+  m.observeRun('weird', 1);
+  assert.deepEqual(m.runCounts(), { total: 4, success: 2, error: 1, timeout: 0, validation_error: 1, toolCalls: 0 });
+});
+
+test('two metric sets do not share a registry (no global state)', async () => {
+  const a = new DaemonMetrics(pool, { processMetrics: false });
+  const b = new DaemonMetrics(pool, { processMetrics: false });
+  a.observeRun('success', 10);
+  assert.match((await b.exposition()).body, /mcp_code_mode_runs_total\{status="success"\} 0/);
+});
+
+test('process metrics are included by default', async () => {
+  const text = (await new DaemonMetrics(pool).exposition()).body;
+  assert.match(text, /^mcp_code_mode_process_resident_memory_bytes \d+/m);
+});
+
+class FakeHost extends EmptyToolHost {
+  override async handle(method: string, params: Record<string, unknown>): Promise<unknown> {
+    if (params.tool === 'fails') throw new RpcFailure('tool_error', 'nope');
+    if (params.tool === 'is_error') return { content: [], isError: true };
+    return { content: [], method };
+  }
+}
+
+test('MeteredToolHost times call_tool by allowed server and outcome, and passes everything through', async () => {
+  const m = new DaemonMetrics(pool, { processMetrics: false });
+  let t = 0;
+  const host = new MeteredToolHost(new FakeHost(), m, () => (t += 50));
+  const ctx: RpcContext = { allowed: new Set(['gh']), signal: new AbortController().signal };
+  await host.handle('call_tool', { server: 'gh', tool: 'ok' }, ctx);
+  await host.handle('call_tool', { server: 'gh', tool: 'is_error' }, ctx);
+  await assert.rejects(host.handle('call_tool', { server: 'gh', tool: 'fails' }, ctx), RpcFailure);
+  // A name the run may not use never becomes a label value.
+  await host.handle('call_tool', { server: 'attacker-chosen-name', tool: 'ok' }, ctx);
+  await host.handle('list_tools', { server: 'gh' }, ctx);
+  const text = (await m.exposition()).body;
+  assert.match(text, /tool_call_duration_seconds_count\{server="gh",outcome="ok"\} 1/);
+  assert.match(text, /tool_call_duration_seconds_count\{server="gh",outcome="error"\} 2/);
+  assert.match(text, /tool_call_duration_seconds_sum\{server="gh",outcome="ok"\} 0.05/);
+  assert.match(text, /tool_call_duration_seconds_count\{server="unknown",outcome="ok"\} 1/);
+  assert.doesNotMatch(text, /attacker/);
+  assert.equal(m.runCounts().toolCalls, 4);
+});
