@@ -3,8 +3,9 @@
 // Knobs: BENCH_ENGINE=docker|podman, BENCH_N (latency samples, default 100), BENCH_MANY (runs for the
 // memory figure, default 1000), BENCH_SECTIONS=comma list to run only some sections.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSandboxSpec } from '../daemon/src/engine/sandbox-spec.ts';
 import { availableEngines, containersOf, type TestEngine } from '../test/helpers/engines.ts';
@@ -13,6 +14,8 @@ import { dockerCli, dockerRunArgs } from './lib/baseline.ts';
 import { latencyChart, markdown, mb, ms, pair, type Row } from './lib/report.ts';
 import { sleep, summarize, timed, type Summary } from './lib/stats.ts';
 import { extraSections, type SectionContext } from './sections/index.ts';
+import { writeWorkflowFiles } from './sections/workflow.ts';
+import { EVERYTHING, FILESYSTEM, stdio, writeServersConfig } from '../test/fixtures/mcp-servers/upstreams.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const N = Number(process.env.BENCH_N ?? 100);
@@ -159,12 +162,16 @@ async function main(): Promise<void> {
   const engine = engines.find((e) => e.name === (process.env.BENCH_ENGINE ?? 'docker')) ?? engines[0]!;
   log(`engine ${engine.name} at ${engine.socket}`);
   if (want('cold')) await coldStart(engine);
-  const daemon = await startDaemonProcess(engine, { MCP_BRIDGE_LOG_LEVEL: 'warn' });
+  const work = mkdtempSync(join(tmpdir(), 'mcm-bench-'));
+  const workflowDir = join(work, 'logs');
+  writeWorkflowFiles(workflowDir);
+  const config = writeServersConfig(join(work, 'servers.json'), { everything: stdio(EVERYTHING, ['stdio']), filesystem: stdio(FILESYSTEM, [workflowDir]) });
+  const daemon = await startDaemonProcess(engine, { MCP_BRIDGE_LOG_LEVEL: 'warn', MCP_SERVERS_CONFIG: config });
   try {
     const status = (await daemon.client.get('/v1/status')) as { image: string; engine: { name: string; version: string } };
     await waitWarm(daemon.client, POOL, 120_000);
     for (let i = 0; i < 5; i++) await daemon.client.run({ code: 'print(1)' });
-    const ctx: SectionContext = { engine, daemon, rows, results, chart, n: N, log, root };
+    const ctx: SectionContext = { engine, daemon, rows, results, chart, n: N, log, root, workflowDir };
     if (want('warm')) await warmLatency(engine, daemon, status.image);
     if (want('cli')) await cliLatency(daemon);
     for (const section of extraSections) if (want(section.name)) await section.run(ctx);
@@ -180,6 +187,7 @@ async function main(): Promise<void> {
     process.stdout.write(markdown(rows, header));
   } finally {
     await daemon[Symbol.asyncDispose]();
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

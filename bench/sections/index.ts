@@ -1,7 +1,10 @@
 import type { TestEngine } from '../../test/helpers/engines.ts';
 import type { DaemonHandle } from '../../test/helpers/daemon-process.ts';
 import type { Row } from '../lib/report.ts';
+import { shimSection } from './shim.ts';
 import { tokensSection } from './tokens.ts';
+import { toolCallsSection } from './toolcalls.ts';
+import { workflowSection } from './workflow.ts';
 
 export interface SectionContext {
   engine: TestEngine;
@@ -12,6 +15,8 @@ export interface SectionContext {
   n: number;
   log: (line: string) => void;
   root: string;
+  /** The folder of the 50-file workflow, served by the daemon's `filesystem` server. */
+  workflowDir: string;
 }
 
 export interface Section {
@@ -20,4 +25,4 @@ export interface Section {
 }
 
 /** Sections that run against the shared daemon, in order, after the warm-latency figures. */
-export const extraSections: Section[] = [tokensSection];
+export const extraSections: Section[] = [shimSection, toolCallsSection, tokensSection, workflowSection];
