@@ -32,6 +32,9 @@ export class ControlClient {
       const req = request(
         {
           socketPath: this.socketPath,
+          // A connection per request: a pooled keep-alive socket to a daemon that has died answers the
+          // next request with ECONNRESET instead of the ECONNREFUSED that says "start a new daemon".
+          agent: false,
           path,
           method,
           headers: {

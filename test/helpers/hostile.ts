@@ -31,16 +31,17 @@ export interface HostileDaemon {
 }
 
 /**
- * The MCP servers of the suite, all the same fixture in different moods: `hostile` (with a secret in
- * its env), `garbled` (garbage on stdout before it speaks MCP), `bystander` (never allowed to any
- * run), `missing` (a command that does not exist). Plus two bad config files in the user's MCP
- * servers directory: one that is not JSON and one whose entry has a wrong type.
+ * The MCP servers of the suite, all the same fixture in different moods: `hostile` (with a secret
+ * in its env), `fragile` (the one crashed on purpose), `garbled` (garbage on stdout before it speaks
+ * MCP), `bystander` (never allowed to any run), `missing` (a command that does not exist). Plus two
+ * bad config files in the user's MCP servers directory: one not JSON, one with wrong types.
  */
 export function writeServerConfig(home: string): string {
   const node = process.execPath;
   const config = {
     mcpServers: {
       hostile: { command: node, args: [HOSTILE_SERVER], env: { HOSTILE_SECRET: SERVER_SECRET } },
+      fragile: { command: node, args: [HOSTILE_SERVER] },
       garbled: { command: node, args: [HOSTILE_SERVER], env: { HOSTILE_GARBAGE_AT_START: '1' } },
       bystander: { command: node, args: [HOSTILE_SERVER] },
       missing: { command: '/nonexistent/mcp-server-binary', args: [] },

@@ -131,7 +131,8 @@ for (const engine of engines) {
     });
 
     test('R11 os._exit(5) ends the sandbox and the run says so, with the exit code', CASE, async () => {
-      const r = await run('import os\nprint("bye", flush=True)\nos._exit(5)');
+      // The pause lets the agent forward "bye": output written in the instant before a hard exit can be lost.
+      const r = await run('import os, time\nprint("bye", flush=True)\ntime.sleep(0.3)\nos._exit(5)');
       assert.equal(r.status, 'error');
       assert.equal(r.error?.type, 'SandboxExited');
       assert.match(r.error!.message, /^the sandbox exited with code 5 before the code finished/);
@@ -154,7 +155,7 @@ for (const engine of engines) {
     });
 
     test('R14 SIGSTOP to itself freezes the code; the timeout still ends it', CASE, async () => {
-      const r = await run('import os, signal\nprint("stopping", flush=True)\nos.kill(os.getpid(), signal.SIGSTOP)', { timeout: 3 });
+      const r = await run('import os, signal, time\nprint("stopping", flush=True)\ntime.sleep(0.3)\nos.kill(os.getpid(), signal.SIGSTOP)', { timeout: 3 });
       assert.equal(r.status, 'timeout', JSON.stringify(r));
       assert.deepEqual(r.stdout, ['stopping']);
       await h.recovered();

@@ -30,7 +30,8 @@ for (const engine of engines) {
     });
 
     test('a session keeps x = 41 and a later run prints x + 1; a run without session sees none of it', async () => {
-      const first = await client.run({ code: 'x = 41\nopen("/workspace/note.txt", "w").write("kept")', session: 'new' });
+      // A relative path: the code runs in /workspace.
+      const first = await client.run({ code: 'x = 41\nopen("note.txt", "w").write("kept")', session: 'new' });
       assert.equal(first.status, 'success', JSON.stringify(first));
       const id = openSessionId(first);
       assert.match(id, /^ses_[A-Za-z0-9_-]{24}$/);

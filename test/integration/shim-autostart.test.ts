@@ -129,6 +129,9 @@ for (const engine of engines) {
       assert.equal(out.result.status, 'error');
       assert.equal(out.result.error?.type, 'DaemonError');
       assert.match(out.text, /daemon/i);
+      // The next call comes once the killed process is gone: one sent while the kernel is still tearing
+      // it down can be accepted and reset, and is then (rightly) not retried either.
+      await waitFor('the killed daemon gone', () => !daemonPids(stateDir).includes(pid));
       const next = await callRun(shim.client, { code: 'print("again")' });
       assert.equal(next.result.status, 'success', next.text);
       const [newPid] = daemonPids(stateDir);

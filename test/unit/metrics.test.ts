@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { DaemonMetrics, MeteredToolHost } from '../../daemon/src/metrics.ts';
 import { EmptyToolHost, RpcFailure, type RpcContext } from '../../daemon/src/runs/tool-host.ts';
 
-const pool = () => ({ warm: 0, starting: 0, busy: 0, queued: 0, created: 0, failedStarts: 0 });
+const pool = () => ({ warm: 0, starting: 0, busy: 0, removing: 0, queued: 0, created: 0, failedStarts: 0 });
 
 test('run counts by status feed /status; an unknown status counts as error', () => {
   const m = new DaemonMetrics(pool, { processMetrics: false });

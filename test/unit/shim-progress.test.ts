@@ -5,11 +5,11 @@ import { ProgressReporter, type ProgressUpdate } from '../../shim/src/progress.t
 /** A clock and timers the test moves by hand. */
 function fakeTime() {
   let now = 0;
-  const timers: { at: number; fn: () => void; cleared: boolean }[] = [];
+  const timers: { at: number; fn: () => void; cleared: boolean; unref: () => void }[] = [];
   return {
     now: () => now,
     setTimer: (fn: () => void, ms: number) => {
-      const t = { at: now + ms, fn, cleared: false };
+      const t = { at: now + ms, fn, cleared: false, unref: () => undefined };
       timers.push(t);
       return t;
     },

@@ -35,6 +35,8 @@ export interface PoolStats {
   warm: number;
   starting: number;
   busy: number;
+  /** Finished runs' containers being removed (they still count against `max`). */
+  removing: number;
   queued: number;
   created: number;
   failedStarts: number;
@@ -50,6 +52,7 @@ export class SandboxPool {
   private readonly pool: Pool<Sandbox>;
   private readonly gate: RunGate;
   private readonly leased = new Set<Sandbox>();
+  private readonly retiring = new Set<Sandbox>();
   private created = 0;
   private failedStarts = 0;
   private consecutiveFailures = 0;
@@ -70,12 +73,12 @@ export class SandboxPool {
         create: () => this.createSandbox(),
         destroy: async (sandbox) => {
           // A leased sandbox belongs to its run, which removes it when the run ends.
-          if (!this.leased.has(sandbox)) await this.remove(sandbox);
+          if (!this.leased.has(sandbox) && !this.retiring.has(sandbox)) await this.remove(sandbox);
         },
         // An open attach stream proves the container alive; a sandbox that sat idle a while must
         // also answer a ping, which costs one round trip through the engine (about 1 ms).
         validate: async (sandbox) =>
-          !sandbox.closed && (Date.now() - sandbox.readyAt < (options.freshMs ?? 10_000) || (await sandbox.ping(options.pingTimeoutMs ?? 2000))),
+          !sandbox.closed && (Date.now() - sandbox.readyAt < (options.freshMs ?? 30_000) || (await sandbox.ping(options.pingTimeoutMs ?? 2000))),
       },
       {
         min: warm,
@@ -217,10 +220,12 @@ export class SandboxPool {
 
   /** Ends a run's hold on its sandbox: the container is removed, the gate lets the next run in. */
   async retire(sandbox: Sandbox): Promise<void> {
+    this.leased.delete(sandbox);
+    this.retiring.add(sandbox);
     try {
       await this.remove(sandbox);
     } finally {
-      this.leased.delete(sandbox);
+      this.retiring.delete(sandbox);
       // Only now: warm plus running plus being-removed containers stay within `max`.
       this.gate.leave();
     }
@@ -231,6 +236,7 @@ export class SandboxPool {
       warm: this.pool.available,
       starting: Math.max(0, this.pool.size - this.pool.available - this.pool.borrowed),
       busy: this.leased.size,
+      removing: this.retiring.size,
       queued: this.gate.queued,
       created: this.created,
       failedStarts: this.failedStarts,
@@ -245,7 +251,7 @@ export class SandboxPool {
     this.gate.rejectAll(new Error('the daemon is shutting down'));
     await this.pool.drain();
     await this.pool.clear();
-    await Promise.allSettled([...this.leased].map((sandbox) => sandbox.destroy()));
+    await Promise.allSettled([...this.leased, ...this.retiring].map((sandbox) => sandbox.destroy()));
   }
 }
 

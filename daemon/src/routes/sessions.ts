@@ -14,7 +14,7 @@ export interface SessionRoutesDeps {
 export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesDeps): void {
   app.get('/v1/sessions', async (): Promise<SessionList> => ({
     sessions: deps.sessions.list(),
-    max: deps.sessions.status().max,
+    max: deps.sessions.maxOpen,
     idleTtlSec: deps.sessions.idleTtlSec,
   }));
   app.delete<{ Params: { id: string } }>('/v1/sessions/:id', async (request): Promise<SessionEndResponse> => {

@@ -74,7 +74,7 @@ export class EmptyToolHost implements ToolHost {
     return [];
   }
 
-  async handle(method: string): Promise<unknown> {
+  async handle(method: string, _params?: Record<string, unknown>, _ctx?: RpcContext): Promise<unknown> {
     if (method === 'list_servers') return [];
     throw new RpcFailure('unknown_method', `no MCP servers are configured, so ${method} has nothing to call`);
   }

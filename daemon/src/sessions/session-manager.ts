@@ -97,8 +97,8 @@ export class SessionManager<S extends SessionSandbox> {
     return this.options.idleTtlSec;
   }
 
-  /** At most MAX_SESSIONS, and one run slot is always left to runs without a session. */
-  private get limit(): number {
+  /** Sessions that may be open at once: MAX_SESSIONS, but one run slot is always left to runs without a session. */
+  get maxOpen(): number {
     return Math.max(0, Math.min(this.options.maxSessions, this.options.pool.capacity - 1));
   }
 
@@ -106,7 +106,7 @@ export class SessionManager<S extends SessionSandbox> {
     const { maxSessions, pool } = this.options;
     if (maxSessions === 0) return 'sessions are turned off (MCP_BRIDGE_MAX_SESSIONS=0); run without session';
     const count = this.open.size + this.opening;
-    if (this.limit < maxSessions && count >= this.limit) {
+    if (this.maxOpen < maxSessions && count >= this.maxOpen) {
       return `${count} sessions are open and no more can start: ${pool.capacity} sandboxes may run at once (MCP_BRIDGE_POOL_MAX less MCP_BRIDGE_POOL_SIZE) and one is kept for runs without a session; end a session (mcp-code-mode sessions end ID), let one expire, or run without session`;
     }
     return `${count} sessions are open, the most MCP_BRIDGE_MAX_SESSIONS (${maxSessions}) allows; end one (mcp-code-mode sessions end ID), let one expire (after ${this.options.idleTtlSec} s idle), or run without session`;
@@ -115,7 +115,7 @@ export class SessionManager<S extends SessionSandbox> {
   /** Starts a session on a container of its own; throws SessionLimitError when none may start. */
   async start(servers: readonly string[], signal?: AbortSignal): Promise<Session<S>> {
     if (this.closing) throw new SessionLimitError('the daemon is shutting down');
-    if (this.open.size + this.opening >= this.limit) throw new SessionLimitError(this.limitMessage());
+    if (this.open.size + this.opening >= this.maxOpen) throw new SessionLimitError(this.limitMessage());
     this.opening++;
     let sandbox: S;
     try {
@@ -228,7 +228,7 @@ export class SessionManager<S extends SessionSandbox> {
   status(): SessionsStatus {
     return {
       open: this.open.size,
-      max: this.limit,
+      max: this.maxOpen,
       idleTtlSec: this.options.idleTtlSec,
       list: this.list().map((s) => ({ idPrefix: idPrefix(s.id), servers: s.servers, runs: s.runs, busy: s.busy, ...(s.expiresAt ? { expiresAt: s.expiresAt } : {}) })),
     };

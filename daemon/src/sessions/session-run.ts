@@ -20,11 +20,13 @@ export interface SessionRunContext {
 export type ExecuteOn = (sandbox: Sandbox, infos: ServerInfo[]) => Promise<RunResult>;
 
 // Error types after which the sandbox may still be running the code, or is gone: the session ends.
+// (The executor's ABNORMAL list, each with the reason a later run of the session is told.)
 const ENDS_SESSION: Record<string, (timeoutSec: number) => string> = {
   Timeout: (s) => `a run in it went past its ${s} s timeout, so its sandbox was killed`,
   Cancelled: () => 'a run in it was cancelled, so its sandbox was killed',
   OutOfMemory: () => 'its sandbox ran out of memory and was killed',
   SandboxExited: () => 'its sandbox exited (the code ended the interpreter, or hit a limit)',
+  SandboxLost: () => 'the connection to its sandbox broke, so the sandbox was discarded',
   ProtocolError: () => 'its sandbox broke the wire protocol and was killed',
 };
 

@@ -23,6 +23,7 @@ export const PoolStatusSchema = z.object({
   warm: z.number().int().nonnegative(),
   starting: z.number().int().nonnegative(),
   busy: z.number().int().nonnegative(),
+  removing: z.number().int().nonnegative(),
   queued: z.number().int().nonnegative(),
   created: z.number().int().nonnegative(),
   failedStarts: z.number().int().nonnegative(),

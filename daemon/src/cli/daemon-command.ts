@@ -1,0 +1,83 @@
+// `mcp-code-mode daemon`, `servers` and `image`: the commands that load the engine, the MCP host and
+// the whole daemon. main.ts imports this module only for them, so that light commands start fast.
+import { parseArgs } from 'node:util';
+import { EXIT_ALREADY_RUNNING, statePaths } from '@mcp-code-mode/shim';
+import { discoverServers } from '../config/discover.js';
+import { formatReport, publicReport } from '../config/format-report.js';
+import type { DiscoveryInputs } from '../config/sources.js';
+import { startDaemon } from '../daemon.js';
+import { DockerodeClient } from '../engine/container-client.js';
+import { detectEngine } from '../engine/detect.js';
+import { buildLocalImage, builderEnv, ensureImage, LOCAL_IMAGE } from '../engine/image.js';
+import { createDaemonLogger } from '../logging.js';
+import { createMcpToolHost } from '../upstreams/create-host.js';
+import { UsageError, type CliContext } from './context.js';
+import { lockStateDir } from './daemon-lock.js';
+import { loadConfig } from './load-config.js';
+
+/** What the daemon command gets from main.ts: the environment, and hooks for signals and exit. */
+export interface DaemonHost {
+  env: Record<string, string | undefined>;
+  discovery: DiscoveryInputs;
+  stderr: NodeJS.WritableStream;
+  onSignals(stop: (signal: string) => void): void;
+  onExit(fn: () => void): void;
+  exit(code: number): void;
+}
+
+export async function serversCommand(args: string[], discovery: DiscoveryInputs, stdout: { write(text: string): unknown }): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
+  const report = await discoverServers(discovery);
+  stdout.write((values.json ? JSON.stringify(publicReport(report), null, 2) : formatReport(report)) + '\n');
+  return report.problems.length > 0 ? 1 : 0;
+}
+
+export async function daemonCommand(args: string[], host: DaemonHost): Promise<number> {
+  const config = loadConfig(host.env);
+  const paths = statePaths(host.env);
+  const lock = await lockStateDir(paths, host.stderr);
+  if (!lock) return EXIT_ALREADY_RUNNING;
+  host.onExit(() => lock.release());
+  const log = createDaemonLogger({ level: config.MCP_BRIDGE_LOG_LEVEL, logFile: paths.logFile, stderr: !args.includes('--background') });
+  const toolHost = await createMcpToolHost({ inputs: host.discovery, log });
+  const daemon = await startDaemon({
+    config,
+    paths,
+    log,
+    toolHost,
+    env: host.env,
+    imageExplicit: Boolean(host.env.MCP_BRIDGE_IMAGE),
+    onProgress: (line) => log.info(line),
+  });
+  const stop = (signal: string): void => {
+    log.info({ signal }, 'signal received');
+    void daemon.close();
+  };
+  host.onSignals(stop);
+  await daemon.closed;
+  // Engine HTTP keep-alive sockets must not hold the process open after a clean stop.
+  setTimeout(() => host.exit(0), 200).unref();
+  return 0;
+}
+
+export async function imageCommand(args: string[], ctx: CliContext & { uid: number | undefined }): Promise<number> {
+  const config = loadConfig(ctx.env);
+  const sub = args[0];
+  const endpoint = await detectEngine({ runtime: config.MCP_BRIDGE_RUNTIME, dockerHost: ctx.env.DOCKER_HOST, xdgRuntimeDir: ctx.env.XDG_RUNTIME_DIR, uid: ctx.uid });
+  if (!endpoint) throw new UsageError('no container engine found; run scripts/ensure-engine.sh, or set MCP_BRIDGE_RUNTIME / DOCKER_HOST');
+  const buildEnv = builderEnv(endpoint, ctx.env);
+  const onProgress = (line: string): void => void ctx.stderr.write(`${line}\n`);
+  if (sub === 'build') {
+    await buildLocalImage({ onProgress, buildEnv }, LOCAL_IMAGE);
+    ctx.stdout.write(`${LOCAL_IMAGE}\n`);
+    return 0;
+  }
+  if (sub === 'ensure') {
+    const client = new DockerodeClient(endpoint);
+    await client.ping();
+    const image = await ensureImage(client, { image: config.MCP_BRIDGE_IMAGE, explicit: Boolean(ctx.env.MCP_BRIDGE_IMAGE), onProgress, buildEnv });
+    ctx.stdout.write(`${image}\n`);
+    return 0;
+  }
+  throw new UsageError('image needs a subcommand: build or ensure');
+}
