@@ -1,11 +1,12 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { ErrorCode, McpError, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
 import { maskSecrets, secretsOf } from '../config/redact.js';
 import { RpcFailure } from '../runs/tool-host.js';
 import { VERSION } from '../version.js';
+import { loadSdk } from './sdk.js';
 import { transportAttempts, type TransportAttempt } from './transports.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'failed';
@@ -173,11 +174,12 @@ export class UpstreamConnection {
     } catch (err) {
       errors.push(this.mask((err as Error).message));
     }
+    const { client: { Client }, types: { ToolListChangedNotificationSchema } } = await loadSdk();
     for (const attempt of attempts) {
       const client = new Client({ name: 'mcp-code-mode', version: VERSION }, { capabilities: {} });
       client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.onToolsChanged(generation));
       try {
-        await client.connect(attempt.create(), { timeout: this.setupTimeoutMs });
+        await client.connect(await attempt.create(), { timeout: this.setupTimeoutMs });
       } catch (err) {
         errors.push(`${attempt.kind}: ${this.mask((err as Error).message)}`);
         // The attempt already failed; a failure to tidy it up adds nothing the log should lack.
@@ -246,6 +248,7 @@ export class UpstreamConnection {
     if (err instanceof RpcFailure) return err;
     if (options.signal.aborted) return new RpcFailure('cancelled', `${what} was cancelled`);
     const message = this.mask(err instanceof Error ? err.message : String(err));
+    const { McpError, ErrorCode } = (await loadSdk()).types;
     if (err instanceof McpError) {
       if (err.code === ErrorCode.RequestTimeout) {
         const limit = options.timeoutMs < 1000 ? `${options.timeoutMs} ms` : `${Math.round(options.timeoutMs / 100) / 10} s`;

@@ -1,13 +1,11 @@
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ServerConfig } from '../config/schema.js';
+import { loadSse, loadStdio, loadStreamableHttp } from './sdk.js';
 
 /** One way to reach a server; `kind` names it in errors ("Streamable HTTP failed: ..."). */
 export interface TransportAttempt {
   kind: 'stdio' | 'Streamable HTTP' | 'SSE';
-  create: () => Transport;
+  create: () => Transport | Promise<Transport>;
 }
 
 // A server that prints one endless line must not grow the daemon's memory.
@@ -47,7 +45,8 @@ export function transportAttempts(config: ServerConfig, onStderr: (line: string)
     return [
       {
         kind: 'stdio',
-        create: () => {
+        create: async () => {
+          const { StdioClientTransport } = await loadStdio();
           const transport = new StdioClientTransport({
             command: config.command,
             args: config.args,
@@ -65,8 +64,8 @@ export function transportAttempts(config: ServerConfig, onStderr: (line: string)
   }
   const url = new URL(config.url);
   const requestInit: RequestInit = { headers: config.headers };
-  const http: TransportAttempt = { kind: 'Streamable HTTP', create: () => new StreamableHTTPClientTransport(url, { requestInit }) };
-  const sse: TransportAttempt = { kind: 'SSE', create: () => new SSEClientTransport(url, { requestInit }) };
+  const http: TransportAttempt = { kind: 'Streamable HTTP', create: async () => new (await loadStreamableHttp()).StreamableHTTPClientTransport(url, { requestInit }) };
+  const sse: TransportAttempt = { kind: 'SSE', create: async () => new (await loadSse()).SSEClientTransport(url, { requestInit }) };
   if (config.transport === 'sse') return [sse];
   return config.sseFallback ? [http, sse] : [http];
 }
