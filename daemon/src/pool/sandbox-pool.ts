@@ -10,6 +10,9 @@ import { RunGate } from './run-gate.js';
 /** Names the one creation attempt that made a container, so the janitor can tell it from a leftover. */
 export const LABEL_SLOT = 'mcp-code-mode.slot';
 
+/** How long a short run may keep the engine to itself before its replacement starts warming. */
+const REFILL_DELAY_MS = 250;
+
 export interface PoolOptions {
   client: ContainerClient;
   /** The container spec of every sandbox (already labelled). */
@@ -53,6 +56,8 @@ export class SandboxPool {
   private readonly gate: RunGate;
   private readonly leased = new Set<Sandbox>();
   private readonly retiring = new Set<Sandbox>();
+  /** Leased sandboxes whose replacement is not warming yet: calling the function starts it. */
+  private readonly replacements = new Map<Sandbox, () => void>();
   private created = 0;
   private failedStarts = 0;
   private consecutiveFailures = 0;
@@ -173,13 +178,32 @@ export class SandboxPool {
     try {
       const sandbox = await this.acquire(signal);
       this.leased.add(sandbox);
-      // Out of the pool for good: generic-pool warms a replacement right away.
-      void this.pool.destroy(sandbox).catch(() => undefined);
+      this.scheduleReplacement(sandbox);
       return sandbox;
     } catch (err) {
       this.gate.leave();
       throw err;
     }
+  }
+
+  /**
+   * The leased sandbox leaves the pool for good, so that generic-pool warms a replacement. Warming
+   * costs the engine a few hundred milliseconds of CPU, which would slow the run that just started
+   * (its frames go through the same engine). So while other warm sandboxes remain, the replacement
+   * waits until the run ends or REFILL_DELAY_MS pass; with none left, it starts at once.
+   */
+  private scheduleReplacement(sandbox: Sandbox): void {
+    let done = false;
+    const replace = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      this.replacements.delete(sandbox);
+      void this.pool.destroy(sandbox).catch(() => undefined);
+    };
+    const timer = setTimeout(replace, this.pool.available > 0 ? REFILL_DELAY_MS : 0);
+    timer.unref();
+    this.replacements.set(sandbox, replace);
   }
 
   private acquire(signal?: AbortSignal): Promise<Sandbox> {
@@ -220,6 +244,7 @@ export class SandboxPool {
 
   /** Ends a run's hold on its sandbox: the container is removed, the gate lets the next run in. */
   async retire(sandbox: Sandbox): Promise<void> {
+    this.replacements.get(sandbox)?.();
     this.leased.delete(sandbox);
     this.retiring.add(sandbox);
     try {
