@@ -129,13 +129,21 @@ export class DockerodeClient implements ContainerClient {
   }
 
   async remove(id: string): Promise<void> {
-    try {
-      await this.docker.getContainer(id).remove({ force: true, v: true });
-    } catch (err) {
-      const status = statusOf(err);
-      // 404: already gone; 409: removal already in progress (another remove raced us).
-      if (status === 404 || status === 409) return;
-      throw new EngineError(`cannot remove container ${id.slice(0, 12)}: ${reason(err)}`, { cause: err });
+    // Podman answers 500 "container state improper" when the container stops on its own while
+    // being killed (the agent exits as its stdin closes); the same call a moment later succeeds.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.docker.getContainer(id).remove({ force: true, v: true });
+        return;
+      } catch (err) {
+        const status = statusOf(err);
+        // 404: already gone; 409: removal already in progress (another remove raced us).
+        if (status === 404 || status === 409) return;
+        if (status !== 500 || attempt >= 5) {
+          throw new EngineError(`cannot remove container ${id.slice(0, 12)}: ${reason(err)}`, { cause: err });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      }
     }
   }
 
