@@ -31,3 +31,9 @@ test('docs/CONFIG.md lists every MCP_BRIDGE_* variable, and no other', () => {
 test('client code and error code catalogues do not overlap', () => {
   for (const code of Object.keys(CLIENT_ERROR_CODES)) assert.equal(code in ERROR_CODES, false, code);
 });
+
+test('README.md names every MCP_BRIDGE_* variable, and no other', () => {
+  const keys = tableKeys(readFileSync(new URL('../../README.md', import.meta.url), 'utf8')).filter((k) => k.startsWith('MCP_BRIDGE_'));
+  for (const name of ENV_VARIABLES) assert.ok(keys.includes(name), `README.md lacks ${name}`);
+  for (const key of keys) assert.ok((ENV_VARIABLES as string[]).includes(key), `README.md lists ${key}, which config.ts does not know`);
+});
