@@ -8,7 +8,8 @@
 # Environment: MCP_BRIDGE_IMAGE (use this image), MCP_BRIDGE_RUNTIME / DOCKER_HOST (engine),
 #   SETUP_SKIP_NPM=1, SETUP_SKIP_BUILD=1, SETUP_SKIP_ENGINE=1, SETUP_SKIP_IMAGE=1 (skip a step),
 #   SETUP_ENGINES=all (bring up Docker and Podman both, and the image in each: the tests run on both),
-#   SETUP_NODE22=1 (install Node.js 22 into .state/node22: the tests run a part of the suite on it too).
+#   SETUP_FOR_TESTS=1 (what the tests need besides: systemd-analyze, and Node.js 22 in .state/node22, on
+#   which the tests run a part of the suite too).
 # Functions can be run one by one: bash scripts/setup.sh <step>  (npm_install | build | engine | image).
 set -euo pipefail
 
@@ -82,7 +83,23 @@ ensure_sandbox_image() {
     || fail "no sandbox image" "see the messages above; or set MCP_BRIDGE_IMAGE to an image with python3 >= 3.9 that your engine has"
 }
 
-# ---------------------------------------------------------------- 5. Node.js 22 (tests only)
+# ---------------------------------------------------------------- 5. tools the tests use
+# systemd-analyze checks the generated login unit (`service install`); Debian's systemd package has it.
+test_tools() {
+  if command -v systemd-analyze >/dev/null 2>&1; then
+    log "systemd-analyze present"
+  elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing systemd (for systemd-analyze, used by the tests)..."
+    DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends systemd >/dev/null \
+      || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends systemd >/dev/null; } \
+      || fail "could not install systemd (for systemd-analyze)" "install it yourself, or the unit check is skipped"
+  else
+    log "systemd-analyze missing (not root or no apt-get): the test of the generated unit will only parse it"
+  fi
+  node22
+}
+
+# ---------------------------------------------------------------- 6. Node.js 22 (tests only)
 # The tests also run a part of the suite on Node.js 22 (the npm package node@22 ships its binary),
 # installed into .state/node22 so that it never shadows the machine's own node in npm scripts.
 NODE22="$ROOT/.state/node22/node_modules/node/bin/node"
@@ -95,7 +112,7 @@ node22() {
   mkdir -p "$ROOT/.state/node22"
   [ -f "$ROOT/.state/node22/package.json" ] || echo '{"name":"node22-for-tests","private":true}' > "$ROOT/.state/node22/package.json"
   npm install --prefix "$ROOT/.state/node22" --no-audit --no-fund --no-save node@22 >/dev/null \
-    || fail "could not install node@22 from the npm registry" "check registry access, or run the tests with SETUP_NODE22=0"
+    || fail "could not install node@22 from the npm registry" "check registry access, or run the tests without SETUP_FOR_TESTS=1"
   "$NODE22" --version | grep -q '^v22\.' || fail "node@22 installed but $NODE22 is not Node.js 22" "remove .state/node22 and retry"
 }
 
@@ -106,7 +123,7 @@ main() {
   [ "${SETUP_SKIP_BUILD:-0}" = 1 ] || build
   [ "${SETUP_SKIP_ENGINE:-0}" = 1 ] || engine
   [ "${SETUP_SKIP_IMAGE:-0}" = 1 ] || ensure_sandbox_image
-  if [ "${SETUP_NODE22:-0}" = 1 ]; then node22; fi
+  if [ "${SETUP_FOR_TESTS:-0}" = 1 ]; then test_tools; fi
   log "ready ($((SECONDS - t0)) s)"
 }
 
@@ -117,6 +134,7 @@ case "${1:-all}" in
   engine) engine ;;
   image) ensure_sandbox_image ;;
   node22) node22 ;;
+  test_tools) test_tools ;;
   -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" ;;
   *) fail "unknown step '$1'" "use one of: npm_install build engine image (or no argument for all)" ;;
 esac

@@ -5,13 +5,13 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 // We support Node.js 20 and 22. The suite runs on the machine's node; this test runs the unit tests
-// and the core end-to-end tests again on Node.js 22 (installed by `SETUP_NODE22=1 scripts/setup.sh`),
+// and the core end-to-end tests again on Node.js 22 (installed by `SETUP_FOR_TESTS=1 scripts/setup.sh`),
 // daemon included, since the daemon is spawned with the same binary.
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const node22 = `${root}.state/node22/node_modules/node/bin/node`;
 
 test('the unit tests and the core end-to-end tests pass on Node.js 22', { skip: process.version.startsWith('v22.') && 'already on Node.js 22' }, () => {
-  assert.ok(existsSync(node22), `Node.js 22 is missing at ${node22}: run SETUP_NODE22=1 bash scripts/setup.sh`);
+  assert.ok(existsSync(node22), `Node.js 22 is missing at ${node22}: run SETUP_FOR_TESTS=1 bash scripts/setup.sh`);
   const version = spawnSync(node22, ['--version'], { encoding: 'utf8' }).stdout.trim();
   assert.match(version, /^v22\./);
   const unit = readdirSync(`${root}test/unit`).filter((f) => f.endsWith('.test.ts')).map((f) => `test/unit/${f}`);
