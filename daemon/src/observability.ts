@@ -48,7 +48,7 @@ export class Observability {
 
   readonly status = (): DaemonStatus =>
     buildStatus({
-      info: () => ({ ...this.options.info, pid: process.pid, uptimeSec: this.uptimeSec(), rssBytes: process.memoryUsage().rss }),
+      info: () => ({ ...this.options.info, pid: process.pid, uptimeSec: this.uptimeSec(), rssBytes: process.memoryUsage.rss() }),
       pool: () => this.options.pool.stats(),
       toolHost: this.options.toolHost,
       runs: () => this.metrics.runCounts(),

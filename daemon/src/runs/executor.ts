@@ -98,11 +98,12 @@ export class RunExecutor {
         return result;
       } finally {
         control.abort();
-        const retiring = this.pool.retire(sandbox).catch((err) => this.log.warn({ err }, 'removing a sandbox failed'));
-        // A sandbox whose code finished is removed after the answer is sent, off the caller's clock.
-        // One that timed out, was cancelled or misbehaved is gone before the caller hears of it.
-        if (result?.status !== 'success' && result?.error?.type !== undefined && ABNORMAL.has(result.error.type)) await retiring;
-        else if (!result) await retiring;
+        const retire = (): Promise<void> => this.pool.retire(sandbox).catch((err) => this.log.warn({ err }, 'removing a sandbox failed'));
+        // A sandbox that timed out, was cancelled or misbehaved is gone before the caller hears of
+        // it. One whose code finished is removed after the answer is written (setImmediate runs
+        // after the reply's microtasks), so not even the engine requests' set-up is on the caller's clock.
+        if (!result || (result.error?.type !== undefined && ABNORMAL.has(result.error.type))) await retire();
+        else setImmediate(() => void retire());
       }
     } finally {
       options.signal?.removeEventListener('abort', abortRun);
