@@ -10,6 +10,7 @@ import { DockerodeClient, EngineError, type ContainerClient, type EngineVersion 
 import { detectEngine } from './engine/detect.js';
 import { builderEnv, ensureImage } from './engine/image.js';
 import { buildSandboxSpec, LABEL_DAEMON, LABEL_OWNER } from './engine/sandbox-spec.js';
+import { loadBaseProfile, PERMISSIVE_BASE, sandboxSeccompProfile } from './engine/seccomp.js';
 import { removeOrphans, SandboxPool } from './pool/sandbox-pool.js';
 import { RunExecutor } from './runs/executor.js';
 import { EmptyToolHost, type ToolHost } from './runs/tool-host.js';
@@ -62,6 +63,20 @@ const ENGINE_HELP =
   'no container engine found. Install and start Docker (Debian: apt-get install docker.io && dockerd &) or Podman ' +
   '(apt-get install podman && podman system service --time=0 &), or point MCP_BRIDGE_RUNTIME / DOCKER_HOST at its socket';
 
+/**
+ * The seccomp profile for the sandboxes, as `seccomp=` takes it, or undefined for the engine's own.
+ * Docker's default already refuses namespaces, mounts and the keyring to a process without
+ * capabilities. Podman's default allows them (and a user namespace brings capabilities back), so on
+ * Podman the sandbox uses Podman's installed default with those refused.
+ */
+async function sandboxSeccomp(engineName: string, log: Logger): Promise<string | undefined> {
+  if (engineName !== 'podman') return undefined;
+  const base = await loadBaseProfile();
+  if (!base) log.warn('no Podman default seccomp profile found (/usr/share/containers/seccomp.json); the sandbox allows every syscall but namespaces, mounts and the keyring');
+  else log.debug({ source: base.source }, 'seccomp profile based on the installed default');
+  return JSON.stringify(sandboxSeccompProfile(base?.profile ?? PERMISSIVE_BASE));
+}
+
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { config, paths, log } = options;
   const progress = options.onProgress ?? ((line: string) => log.info(line));
@@ -79,7 +94,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     uid: process.getuid?.(),
   });
   if (!endpoint) throw new EngineError(ENGINE_HELP);
-  const client = new DockerodeClient(endpoint);
+  const client = new DockerodeClient(endpoint, { profileDir: paths.dir });
   await client.ping();
   const engine: EngineVersion = await client.version();
   log.info({ engine: engine.name, version: engine.version, via: endpoint.source }, 'container engine found');
@@ -94,6 +109,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const daemonId = randomUUID();
   await removeOrphans(client, paths.owner, daemonId, log);
 
+  const seccomp = await sandboxSeccomp(engine.name, log);
   const spec = buildSandboxSpec(
     {
       image,
@@ -104,6 +120,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       tmpfsBytes: config.MCP_BRIDGE_TMPFS_SIZE,
       nofile: config.MCP_BRIDGE_NOFILE,
       nproc: config.MCP_BRIDGE_NPROC,
+      seccomp,
     },
     bundle.command,
     { [LABEL_OWNER]: paths.owner, [LABEL_DAEMON]: daemonId },

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,7 +79,10 @@ export function hostileHandle(daemon: DaemonHandle, engine: TestEngine, home: st
     home,
     run: async (code, extra = {}) => (await handle.daemon.client.run({ code, ...extra })).result,
     recovered: () => expectRecovered(handle.daemon, engine),
-    dispose: () => handle.daemon[Symbol.asyncDispose](),
+    dispose: async () => {
+      await handle.daemon[Symbol.asyncDispose]();
+      rmSync(home, { recursive: true, force: true });
+    },
   };
   return handle;
 }
@@ -132,6 +135,32 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
     if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
     await sleep(100);
   }
+}
+
+/**
+ * The container of this daemon that runs a process with exactly this command line: found from the
+ * host's /proc (the test runs as root on the engine's machine), by the container id in the
+ * process's cgroup path, which works for Docker and Podman alike.
+ */
+export async function containerRunning(engine: TestEngine, owner: string, argv: string[], timeoutMs = 30_000): Promise<string> {
+  const wanted = argv.join('\0');
+  let found: string | undefined;
+  await eventually(async () => {
+    const ids = (await containersOf(engine, owner)).map((c) => c.Id);
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0$/, '') !== wanted) continue;
+        const cgroup = readFileSync(`/proc/${entry}/cgroup`, 'utf8');
+        found = ids.find((id) => cgroup.includes(id));
+        if (found) return true;
+      } catch {
+        // The process ended while we looked.
+      }
+    }
+    return false;
+  }, `a container of this daemon runs ${argv.join(' ')}`, timeoutMs);
+  return found!;
 }
 
 /** Per-case limit of node:test: long enough for a slow shared machine, short of hanging the suite. */

@@ -30,7 +30,7 @@ for (const engine of engines) {
     test('E1 writes outside the tmpfs mounts fail, /proc and /sys included', CASE, async () => {
       const code = `
 import errno, json
-targets = ["/etc/passwd", "/x", "/root/x", "/var/tmp/x", "/usr/local/bin/x", "/proc/sysrq-trigger",
+targets = ["/etc/passwd", "/x", "/root/x", "/var/tmp/x", "/run/x", "/dev/x", "/usr/local/bin/x", "/proc/sysrq-trigger",
            "/proc/sys/kernel/hostname", "/proc/sys/kernel/core_pattern", "/sys/kernel/uevent_helper",
            "/sys/fs/cgroup/release_agent", "/sys/fs/cgroup/memory/release_agent", "/sys/fs/cgroup/cgroup.procs"]
 out = {}
@@ -76,7 +76,7 @@ print(json.dumps(out))`;
       const code = `
 import errno, json, os, subprocess
 out = {}
-for d in ["/tmp", "/workspace", "/dev/shm"]:
+for d in ["/tmp", "/workspace", "/dev/shm", "/run", "/var/tmp"]:
     path = d + "/evil.sh"
     try:
         with open(path, "w") as f:
@@ -88,11 +88,13 @@ for d in ["/tmp", "/workspace", "/dev/shm"]:
 print(json.dumps(out))`;
       const r = await run(code);
       assert.equal(r.status, 'success', JSON.stringify(r));
-      for (const [dir, outcome] of Object.entries(json(r))) assert.ok(['EACCES', 'EPERM', 'ENOENT'].includes(outcome as string), `${dir}: ${outcome}`);
+      for (const [dir, outcome] of Object.entries(json(r))) assert.ok(['EACCES', 'EPERM', 'ENOENT', 'EROFS'].includes(outcome as string), `${dir}: ${outcome}`);
       await h.recovered();
     });
 
-    test('E4 mount, unshare, chroot and mknod are refused', CASE, async () => {
+    test('E4 namespaces, mount, chroot and mknod are refused, from a single-threaded child too', CASE, async () => {
+      // The agent's process has threads, and unshare(CLONE_NEWUSER) fails in any threaded process
+      // (EINVAL): the attempts run in a forked child, which has one thread, as an attacker would.
       const code = `
 import ctypes, errno, json, os
 libc = ctypes.CDLL(None, use_errno=True)
@@ -100,21 +102,36 @@ def call(fn, *args):
     ctypes.set_errno(0)
     return "ok" if fn(*args) == 0 else errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))
 os.makedirs("/tmp/m", exist_ok=True)
-out = {
-    "mount tmpfs": call(libc.mount, b"none", b"/tmp/m", b"tmpfs", 0, None),
-    "mount cgroup": call(libc.mount, b"cgroup", b"/tmp/m", b"cgroup", 0, b"memory"),
-    "bind mount /": call(libc.mount, b"/", b"/tmp/m", None, 4096, None),
-    "unshare user": call(libc.unshare, 0x10000000),
-    "unshare mount": call(libc.unshare, 0x00020000),
-    "unshare net": call(libc.unshare, 0x40000000),
-    "unshare pid": call(libc.unshare, 0x20000000),
-    "chroot": call(libc.chroot, b"/tmp"),
-    "mknod": call(libc.mknod, b"/tmp/mem", 0o20666, (1 << 8) | 1),
-}
-print(json.dumps(out))`;
+read_end, write_end = os.pipe()
+if os.fork() == 0:
+    out = {
+        "unshare user": call(libc.unshare, 0x10000000),
+        "unshare mount": call(libc.unshare, 0x00020000),
+        "unshare net": call(libc.unshare, 0x40000000),
+        "unshare pid": call(libc.unshare, 0x20000000),
+        "unshare cgroup": call(libc.unshare, 0x02000000),
+        "clone newuser": "ok" if libc.syscall(56, 0x10000000 | 17, 0, 0, 0, 0) >= 0 else errno.errorcode.get(ctypes.get_errno()),
+        "setns": call(libc.setns, os.open("/proc/self/ns/net", os.O_RDONLY), 0),
+        "mount tmpfs": call(libc.mount, b"none", b"/tmp/m", b"tmpfs", 0, None),
+        "mount cgroup": call(libc.mount, b"cgroup", b"/tmp/m", b"cgroup", 0, b"memory"),
+        "bind mount /": call(libc.mount, b"/", b"/tmp/m", None, 4096, None),
+        "chroot": call(libc.chroot, b"/tmp"),
+        "mknod": call(libc.mknod, b"/tmp/mem", 0o20666, (1 << 8) | 1),
+    }
+    os.write(write_end, json.dumps(out).encode())
+    os._exit(0)
+os.close(write_end)
+print(os.read(read_end, 65536).decode())`;
       const r = await run(code);
       assert.equal(r.status, 'success', JSON.stringify(r));
-      for (const [what, outcome] of Object.entries(json(r))) assert.equal(outcome, 'EPERM', what);
+      const out = json(r);
+      // The clone probe is x86_64's syscall number; elsewhere it tried something else.
+      if (process.arch !== 'x64') delete out['clone newuser'];
+      // A clone with namespace flags matches no allow rule: the profile's default answer, ENOSYS.
+      const clone = out['clone newuser'];
+      delete out['clone newuser'];
+      if (clone !== undefined) assert.ok(clone === 'EPERM' || clone === 'ENOSYS', `clone newuser: ${clone}`);
+      for (const [what, outcome] of Object.entries(out)) assert.equal(outcome, 'EPERM', `${what}: ${outcome}`);
       await h.recovered();
     });
 
@@ -242,7 +259,8 @@ print(json.dumps({"hits": hits, "files": files, "env": sorted(os.environ)}))`;
       const out = json(r) as { hits: string[]; files: number; env: string[] };
       assert.deepEqual(out.hits, []);
       assert.ok(out.files > 500, `scanned ${out.files} files`);
-      assert.deepEqual(out.env, ['HOME', 'HOSTNAME', 'LANG', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED']);
+      // Only the spec's variables, and what the engine itself always adds (Podman: TERM, container).
+      for (const name of out.env) assert.ok(['HOME', 'HOSTNAME', 'LANG', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'TERM', 'container'].includes(name), name);
       const everything = JSON.stringify(r);
       assert.ok(!everything.includes(DAEMON_SECRET) && !everything.includes(SERVER_SECRET));
       await h.recovered();
@@ -333,11 +351,13 @@ print(json.dumps({"sockets": sockets, "writable": writable_disks, "dev": sorted(
 
     test('E18 a frame over 8 MiB is refused without buffering it', CASE, async () => {
       const status0 = (await h.daemon.client.get('/v1/status')) as { rssBytes: number };
-      const r = await run(`${CHANNEL}os.write(ch._out_fd, b"\\x1e" + b"x" * (64 * 1024 * 1024))\nimport time\ntime.sleep(30)`, { timeout: 60 });
+      const code = `${CHANNEL}os.write(ch._out_fd, b"\\x1e")\nchunk = b"x" * (1 << 20)\nfor _ in range(256):\n    os.write(ch._out_fd, chunk)\nimport time\ntime.sleep(30)`;
+      const r = await run(code, { timeout: 60 });
       assert.equal(r.error?.type, 'ProtocolError', JSON.stringify(r));
       assert.equal(r.error?.message, 'the sandbox sent a bad frame and was killed: frame larger than 8388608 bytes');
       const status1 = (await h.daemon.client.get('/v1/status')) as { rssBytes: number };
-      assert.ok(status1.rssBytes - status0.rssBytes < 48 * 1024 * 1024, `daemon RSS grew by ${status1.rssBytes - status0.rssBytes} bytes`);
+      // Buffered, 256 MiB would show; what is read before the kill only passes through.
+      assert.ok(status1.rssBytes - status0.rssBytes < 128 * 1024 * 1024, `daemon RSS grew by ${status1.rssBytes - status0.rssBytes} bytes`);
       await h.recovered();
     });
 

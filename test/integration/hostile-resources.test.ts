@@ -30,8 +30,12 @@ for (const engine of engines) {
     test('R2 memory bomb: the memory limit kills it and the run says out of memory', CASE, async () => {
       const r = await run('chunks = []\nwhile True:\n    chunks.append(b"x" * 10_000_000)', { timeout: 60 });
       assert.equal(r.status, 'error', JSON.stringify(r));
-      assert.equal(r.error?.type, 'OutOfMemory');
-      assert.match(r.error!.message, /ran out of memory and was killed \(raise MCP_BRIDGE_MEMORY/);
+      if (r.error?.type === 'OutOfMemory') assert.match(r.error.message, /ran out of memory and was killed \(raise MCP_BRIDGE_MEMORY/);
+      else {
+        // Podman on cgroup v1 does not report the OOM kill; the run says what it can see.
+        assert.equal(engine.name, 'podman', JSON.stringify(r));
+        assert.match(r.error!.message, /^the sandbox exited with code 137 \(killed by SIGKILL: the memory limit or a kill\)/);
+      }
       await h.recovered();
     });
 
@@ -143,7 +147,7 @@ for (const engine of engines) {
     test('R12 SIGKILL to itself ends the sandbox, reported as killed by SIGKILL', CASE, async () => {
       const r = await run('import os, signal\nos.kill(os.getpid(), signal.SIGKILL)');
       assert.equal(r.error?.type, 'SandboxExited', JSON.stringify(r));
-      assert.match(r.error!.message, /with code 137 \(killed by SIGKILL\)/);
+      assert.match(r.error!.message, /with code 137 \(killed by SIGKILL: the memory limit or a kill\)/);
       await h.recovered();
     });
 

@@ -12,6 +12,8 @@ test('the hardened spec is exactly the DESIGN.md list', () => {
     Tmpfs: {
       '/tmp': 'rw,noexec,nosuid,nodev,size=67108864,mode=1777',
       '/workspace': 'rw,noexec,nosuid,nodev,size=67108864,mode=1777',
+      '/run': 'ro,noexec,nosuid,nodev,size=1048576,mode=755',
+      '/var/tmp': 'ro,noexec,nosuid,nodev,size=1048576,mode=755',
     },
     CapDrop: ['ALL'],
     SecurityOpt: ['no-new-privileges'],
@@ -32,6 +34,13 @@ test('the hardened spec is exactly the DESIGN.md list', () => {
   assert.deepEqual(spec.Labels, { 'mcp-code-mode': '1', 'mcp-code-mode.owner': 'o' });
   assert.deepEqual(spec.Env, ['HOME=/tmp', 'PYTHONDONTWRITEBYTECODE=1', 'PYTHONUNBUFFERED=1', 'LANG=C.UTF-8']);
   assert.equal((spec as unknown as { HostConfig: { Binds?: unknown } }).HostConfig.Binds, undefined, 'no host path is mounted');
+});
+
+test('a seccomp profile, when given, joins no-new-privileges in SecurityOpt', () => {
+  assert.deepEqual(buildSandboxSpec({ ...limits, seccomp: '{"defaultAction":"SCMP_ACT_ERRNO"}' }, [], {}).HostConfig.SecurityOpt, [
+    'no-new-privileges',
+    'seccomp={"defaultAction":"SCMP_ACT_ERRNO"}',
+  ]);
 });
 
 test('CPUs become NanoCpus only when set', () => {

@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import Docker from 'dockerode';
 import type { EngineEndpoint } from './detect.js';
@@ -63,11 +67,17 @@ function reason(err: unknown): string {
   return String(err);
 }
 
+export interface DockerodeClientOptions {
+  /** Where Podman's seccomp profile files are written (Podman reads a path, Docker the profile itself). */
+  profileDir?: string;
+}
+
 /** The one class that talks to dockerode. */
 export class DockerodeClient implements ContainerClient {
   private readonly docker: Docker;
+  private engineName?: Promise<string>;
 
-  constructor(readonly endpoint: EngineEndpoint) {
+  constructor(readonly endpoint: EngineEndpoint, private readonly options: DockerodeClientOptions = {}) {
     this.docker = new Docker(
       endpoint.socketPath
         ? { socketPath: endpoint.socketPath }
@@ -97,10 +107,32 @@ export class DockerodeClient implements ContainerClient {
     }
   }
 
+  /**
+   * The spec as this engine takes it. The spec carries a seccomp profile as JSON, which Docker
+   * reads as is; Podman reads `seccomp=` as a file path on its host, so the profile is written to a
+   * file named by its hash (again if it was deleted since) and the path is passed instead.
+   */
+  private async engineSpec(spec: SandboxSpec): Promise<SandboxSpec> {
+    const inline = spec.HostConfig.SecurityOpt.find((opt) => opt.startsWith('seccomp={'));
+    if (!inline) return spec;
+    this.engineName ??= this.version().then((v) => v.name, () => 'docker');
+    if ((await this.engineName) !== 'podman') return spec;
+    const profile = inline.slice('seccomp='.length);
+    const dir = this.options.profileDir ?? tmpdir();
+    const path = join(dir, `seccomp-${createHash('sha256').update(profile).digest('hex').slice(0, 16)}.json`);
+    const present = await stat(path).then(() => true, () => false);
+    if (!present) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeFile(path, profile, { mode: 0o644 });
+    }
+    const SecurityOpt = spec.HostConfig.SecurityOpt.map((opt) => (opt === inline ? `seccomp=${path}` : opt));
+    return { ...spec, HostConfig: { ...spec.HostConfig, SecurityOpt } };
+  }
+
   async startAttached(spec: SandboxSpec): Promise<AttachedContainer> {
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer(spec as unknown as Docker.ContainerCreateOptions);
+      container = await this.docker.createContainer((await this.engineSpec(spec)) as unknown as Docker.ContainerCreateOptions);
     } catch (err) {
       if (statusOf(err) === 404) {
         throw new EngineError(`sandbox image ${spec.Image} is not present; run \`mcp-code-mode image ensure\``, { cause: err });

@@ -8,6 +8,8 @@ export interface SandboxLimits {
   tmpfsBytes: number;
   nofile: number;
   nproc: number;
+  /** The value of `seccomp=` in SecurityOpt (the profile JSON for Docker, a file path for Podman); absent: the engine's default. */
+  seccomp?: string | undefined;
 }
 
 /** What the engine is asked to create; a plain value so the exact flags can be tested. */
@@ -31,7 +33,7 @@ export interface SandboxSpec {
     ReadonlyRootfs: true;
     Tmpfs: Record<string, string>;
     CapDrop: ['ALL'];
-    SecurityOpt: ['no-new-privileges'];
+    SecurityOpt: string[];
     Memory: number;
     MemorySwap: number;
     PidsLimit: number;
@@ -55,6 +57,7 @@ export const LABEL_DAEMON = 'mcp-code-mode.daemon';
  */
 export function buildSandboxSpec(limits: SandboxLimits, cmd: string[], labels: Record<string, string>): SandboxSpec {
   const tmpfs = `rw,noexec,nosuid,nodev,size=${limits.tmpfsBytes}`;
+  const closed = 'ro,noexec,nosuid,nodev,size=1048576';
   return {
     Image: limits.image,
     Cmd: cmd,
@@ -75,9 +78,11 @@ export function buildSandboxSpec(limits: SandboxLimits, cmd: string[], labels: R
     HostConfig: {
       NetworkMode: 'none',
       ReadonlyRootfs: true,
-      Tmpfs: { '/tmp': `${tmpfs},mode=1777`, '/workspace': `${tmpfs},mode=1777` },
+      // /run and /var/tmp: Podman mounts a writable, executable tmpfs on each for a read-only root
+      // unless the spec mounts its own; these keep them read-only, as the root is, on both engines.
+      Tmpfs: { '/tmp': `${tmpfs},mode=1777`, '/workspace': `${tmpfs},mode=1777`, '/run': `${closed},mode=755`, '/var/tmp': `${closed},mode=755` },
       CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
+      SecurityOpt: ['no-new-privileges', ...(limits.seccomp !== undefined ? [`seccomp=${limits.seccomp}`] : [])],
       Memory: limits.memoryBytes,
       MemorySwap: limits.memoryBytes,
       PidsLimit: limits.pids,

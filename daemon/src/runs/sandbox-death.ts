@@ -40,7 +40,9 @@ export function deathError(death: SandboxDeath): { summary: string; type: string
     case 'exited': {
       const code = death.exitCode;
       const signal = code !== null && code > 128 ? SIGNALS[code - 128] ?? `signal ${code - 128}` : undefined;
-      const how = code === null ? '' : signal ? ` with code ${code} (killed by ${signal})` : ` with code ${code}`;
+      // Some engines (Podman on cgroup v1) do not report an OOM kill: its trace is a SIGKILL.
+      const hint = signal === 'SIGKILL' ? ': the memory limit or a kill' : '';
+      const how = code === null ? '' : signal ? ` with code ${code} (killed by ${signal}${hint})` : ` with code ${code}`;
       return {
         summary: 'Sandbox exited',
         type: 'SandboxExited',
