@@ -30,7 +30,16 @@ export interface AppDeps {
 /** The control API, built apart from listening so tests can use `inject()`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   // Per-request logs stay out of the log at info level: a run is logged by the executor, once.
-  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: deps.bodyLimitBytes });
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimitBytes,
+    // Bytes on the socket that are not HTTP at all still get an answer in the catalogue's shape.
+    clientErrorHandler: (err: Error & { code?: string }, socket) => {
+      if (!socket.writable) return;
+      const body = JSON.stringify(new ApiError('bad_request', `not a valid HTTP request: ${err.code ?? err.message}`).body());
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
+  });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _request, reply) => {
     if (err instanceof ApiError) return reply.status(err.status).send(err.body());
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {

@@ -40,6 +40,7 @@ test('every bad value is reported with the name of its variable', () => {
     ['MCP_BRIDGE_RUNTIME', 'lxc'],
     ['MCP_BRIDGE_POOL_MAX', '0'],
     ['MCP_BRIDGE_AUTOSTART', 'maybe'],
+    ['MCP_BRIDGE_MAX_CODE_BYTES', '16m'],
   ];
   for (const [name, value] of cases) {
     const check = parseEnvConfig({ [name]: value });

@@ -4,7 +4,7 @@ import { OutputModeSchema } from './run.js';
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /** `512m`, `1g`, `65536` -> bytes. */
-function byteSize(name: string, min: number) {
+function byteSize(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return z.string().transform((raw, ctx) => {
     const match = /^\s*(\d+(?:\.\d+)?)\s*([bkmg]?)b?\s*$/i.exec(raw);
     if (!match) {
@@ -12,8 +12,9 @@ function byteSize(name: string, min: number) {
       return z.NEVER;
     }
     const bytes = Math.floor(Number(match[1]) * UNITS[(match[2] ?? '').toLowerCase()]!);
-    if (bytes < min) {
-      ctx.addIssue({ code: 'custom', message: `${name} must be at least ${min} bytes, got ${JSON.stringify(raw)}` });
+    if (bytes < min || bytes > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min} bytes` : `from ${min} to ${max} bytes`;
+      ctx.addIssue({ code: 'custom', message: `${name} must be ${range}, got ${JSON.stringify(raw)}` });
       return z.NEVER;
     }
     return bytes;
@@ -78,7 +79,8 @@ export const EnvConfigSchema = z.object({
   MCP_BRIDGE_POOL_MAX: int('MCP_BRIDGE_POOL_MAX', 1, 256).default(8),
   MCP_BRIDGE_QUEUE_MAX: int('MCP_BRIDGE_QUEUE_MAX', 0, 100_000).default(64),
   MCP_BRIDGE_MAX_OUTPUT_BYTES: byteSize('MCP_BRIDGE_MAX_OUTPUT_BYTES', 1).default(64 * 1024),
-  MCP_BRIDGE_MAX_CODE_BYTES: byteSize('MCP_BRIDGE_MAX_CODE_BYTES', 1024).default(1024 * 1024),
+  // Code travels to the sandbox in one frame, which is capped at 8 MiB.
+  MCP_BRIDGE_MAX_CODE_BYTES: byteSize('MCP_BRIDGE_MAX_CODE_BYTES', 1024, 4 * 1024 * 1024).default(1024 * 1024),
   MCP_BRIDGE_OUTPUT_MODE: OutputModeSchema.default('toon'),
   MCP_BRIDGE_STATE_DIR: z.string().min(1).optional(),
   MCP_BRIDGE_HTTP_PORT: int('MCP_BRIDGE_HTTP_PORT', 0, 65535).default(0),
