@@ -78,7 +78,21 @@ async function warmLatency(engine: TestEngine, daemon: DaemonHandle, image: stri
   const b = summarize(baseline);
   results.warmRun = { api: a, daemonSide: summarize(inner), dockerRunBaseline: b, baselineCommand: ['docker', ...baselineArgs].join(' ') };
   const ratio = b.median / a.median;
-  rows.push({ section: 'Warm run of print(1)', what: 'control API (HTTP over the Unix socket)', value: pair(a), baseline: `docker run --rm: ${pair(b)}`, ratio: `${ratio.toFixed(1)}× faster`, target: 'p50 ≤ 3 ms, ≥ 40×', met: a.median <= 3 && ratio >= 40 });
+  const daemonSide = summarize(inner);
+  rows.push({
+    section: 'Warm run of print(1)',
+    what: 'control API (HTTP over the Unix socket)',
+    value: pair(a),
+    baseline: `docker run --rm: ${pair(b)}`,
+    ratio: `${ratio.toFixed(1)}× faster`,
+    target: 'p50 ≤ 3 ms, ≥ 40×',
+    met: a.median <= 3 && ratio >= 40,
+    ...(a.median > 3
+      ? {
+          note: `why: of the p50, ${ms(daemonSide.median)} is the run inside the daemon (durationMs), mostly two trips through the engine's attach proxy (about 1 ms each way and back here: a ping alone takes ~1 ms) and the agent's own work in the container; the rest is HTTP and the client. What would close it: a channel to the agent that does not pass through the engine's proxy (not possible without mounting a host path, which the sandbox forbids), or one round trip fewer per run`,
+        }
+      : {}),
+  });
   chart.push({ label: 'control API, warm pool', value: a.median }, { label: 'docker run --rm per call', value: b.median });
 }
 
@@ -126,10 +140,13 @@ async function burst(engine: TestEngine, daemon: DaemonHandle): Promise<void> {
   rows.push({ section: 'Burst: 50 concurrent runs, default pool', what: 'failures · containers left beyond the pool', value: `${failures} · ${left}`, target: '0 · 0', met: failures === 0 && left === 0 });
 }
 
-async function memory(engine: TestEngine, daemon: DaemonHandle): Promise<void> {
+const rssOf = async (daemon: DaemonHandle): Promise<number> => ((await daemon.client.get('/v1/status')) as { rssBytes: number }).rssBytes;
+
+/** `idle` is the daemon's RSS with a warm pool before its first run (no MCP server called yet). */
+async function memory(engine: TestEngine, daemon: DaemonHandle, idle: number): Promise<void> {
   await waitWarm(daemon.client, POOL);
-  const rss = async (): Promise<number> => ((await daemon.client.get('/v1/status')) as { rssBytes: number }).rssBytes;
-  const idle = await rss();
+  const rss = (): Promise<number> => rssOf(daemon);
+  const busyIdle = await rss();
   const warm = (await containersOf(engine, daemon.owner)).find((c) => c.State === 'running');
   let containerBytes = Number.NaN;
   if (warm) {
@@ -150,9 +167,19 @@ async function memory(engine: TestEngine, daemon: DaemonHandle): Promise<void> {
   await Promise.all([worker(), worker(), worker()]);
   await settle(engine, daemon, POOL);
   const after = await rss();
-  results.memory = { daemonIdleRss: idle, daemonRssAfterRuns: after, runs: MANY, warmContainerBytes: containerBytes, sustainedRunsPerSec: MANY / ((performance.now() - t0) / 1000) };
-  rows.push({ section: 'Memory', what: 'daemon RSS, idle with a warm pool', value: mb(idle), target: '≤ 80 MB', met: idle <= 80 * 1024 * 1024 });
-  rows.push({ section: 'Memory', what: `daemon RSS after ${MANY} runs`, value: mb(after) });
+  results.memory = { daemonIdleRss: idle, daemonRssAfterSections: busyIdle, daemonRssAfterRuns: after, runs: MANY, warmContainerBytes: containerBytes, sustainedRunsPerSec: MANY / ((performance.now() - t0) / 1000) };
+  rows.push({
+    section: 'Memory',
+    what: 'daemon RSS, idle with a warm pool, before its first run',
+    value: mb(idle),
+    target: '≤ 80 MB',
+    met: idle <= 80 * 1024 * 1024,
+    ...(idle > 80 * 1024 * 1024
+      ? { note: 'why: Node.js itself is ~41 MB; dockerode loads docker-modem with ssh2 and grpc (~28 MB), Fastify ~21 MB, zod ~15 MB (the MCP SDK, ~17 MB, loads only on the first MCP call). What would close it: an engine client slimmer than dockerode' }
+      : {}),
+  });
+  rows.push({ section: 'Memory', what: 'daemon RSS after the sections above (MCP SDK loaded, 2 MCP servers connected)', value: mb(busyIdle) });
+  rows.push({ section: 'Memory', what: `daemon RSS after ${MANY} more runs`, value: mb(after), ratio: `${(100 * (after / busyIdle - 1)).toFixed(1)}% growth` });
   rows.push({ section: 'Memory', what: 'one warm container (cgroup usage less page cache)', value: Number.isNaN(containerBytes) ? 'n/a' : mb(containerBytes) });
   rows.push({ section: 'Memory', what: 'sustained back-to-back runs (3 clients, single-use containers)', value: `${(MANY / ((performance.now() - t0) / 1000)).toFixed(1)} runs/s` });
 }
@@ -170,13 +197,14 @@ async function main(): Promise<void> {
   try {
     const status = (await daemon.client.get('/v1/status')) as { image: string; engine: { name: string; version: string } };
     await waitWarm(daemon.client, POOL, 120_000);
+    const idleRss = await rssOf(daemon);
     for (let i = 0; i < 5; i++) await daemon.client.run({ code: 'print(1)' });
     const ctx: SectionContext = { engine, daemon, rows, results, chart, n: N, log, root, workflowDir };
     if (want('warm')) await warmLatency(engine, daemon, status.image);
     if (want('cli')) await cliLatency(daemon);
     for (const section of extraSections) if (want(section.name)) await section.run(ctx);
     if (want('burst')) await burst(engine, daemon);
-    if (want('memory')) await memory(engine, daemon);
+    if (want('memory')) await memory(engine, daemon, idleRss);
     const date = new Date().toISOString().slice(0, 10);
     const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB, Node.js ${process.version}`;
     const header = { date, machine, engine: `${status.engine.name} ${status.engine.version}`, image: status.image, command: 'npm run bench' };
