@@ -103,7 +103,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     image: config.MCP_BRIDGE_IMAGE,
     explicit: options.imageExplicit,
     onProgress: progress,
-    buildEnv: builderEnv(endpoint, options.env),
+    buildEnv: builderEnv(engine.name, endpoint, options.env),
   });
   const bundle = await buildAgentBundle();
   const daemonId = randomUUID();

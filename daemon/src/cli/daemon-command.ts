@@ -65,19 +65,15 @@ export async function imageCommand(args: string[], ctx: CliContext & { uid: numb
   const sub = args[0];
   const endpoint = await detectEngine({ runtime: config.MCP_BRIDGE_RUNTIME, dockerHost: ctx.env.DOCKER_HOST, xdgRuntimeDir: ctx.env.XDG_RUNTIME_DIR, uid: ctx.uid });
   if (!endpoint) throw new UsageError('no container engine found; run scripts/ensure-engine.sh, or set MCP_BRIDGE_RUNTIME / DOCKER_HOST');
-  const buildEnv = builderEnv(endpoint, ctx.env);
+  if (sub !== 'build' && sub !== 'ensure') throw new UsageError('image needs a subcommand: build or ensure');
+  const client = new DockerodeClient(endpoint);
+  await client.ping();
+  // The builder imports with the engine's own CLI: it must be the engine behind this socket.
+  const buildEnv = builderEnv((await client.version()).name, endpoint, ctx.env);
   const onProgress = (line: string): void => void ctx.stderr.write(`${line}\n`);
-  if (sub === 'build') {
-    await buildLocalImage({ onProgress, buildEnv }, LOCAL_IMAGE);
-    ctx.stdout.write(`${LOCAL_IMAGE}\n`);
-    return 0;
-  }
-  if (sub === 'ensure') {
-    const client = new DockerodeClient(endpoint);
-    await client.ping();
-    const image = await ensureImage(client, { image: config.MCP_BRIDGE_IMAGE, explicit: Boolean(ctx.env.MCP_BRIDGE_IMAGE), onProgress, buildEnv });
-    ctx.stdout.write(`${image}\n`);
-    return 0;
-  }
-  throw new UsageError('image needs a subcommand: build or ensure');
+  let image = LOCAL_IMAGE;
+  if (sub === 'build') await buildLocalImage({ onProgress, buildEnv }, LOCAL_IMAGE);
+  else image = await ensureImage(client, { image: config.MCP_BRIDGE_IMAGE, explicit: Boolean(ctx.env.MCP_BRIDGE_IMAGE), onProgress, buildEnv });
+  ctx.stdout.write(`${image}\n`);
+  return 0;
 }

@@ -212,12 +212,15 @@ export class DockerodeClient implements ContainerClient {
   async pull(ref: string, onProgress: (line: string) => void): Promise<void> {
     try {
       const stream = await this.docker.pull(ref);
+      // An error can also arrive as a progress event (Podman), after which the stream ends normally.
+      let failure: string | undefined;
       await new Promise<void>((resolve, reject) => {
         this.docker.modem.followProgress(
           stream,
-          (err) => (err ? reject(err) : resolve()),
-          (event: { status?: string; progress?: string; id?: string }) => {
-            if (event.status) onProgress([event.id, event.status, event.progress].filter(Boolean).join(' '));
+          (err) => (err ? reject(err) : failure ? reject(new Error(failure)) : resolve()),
+          (event: { status?: string; progress?: string; id?: string; error?: string }) => {
+            if (event.error) failure = event.error;
+            else if (event.status) onProgress([event.id, event.status, event.progress].filter(Boolean).join(' '));
           },
         );
       });

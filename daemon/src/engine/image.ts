@@ -19,9 +19,9 @@ export interface ImageOptions {
   buildScript?: string;
 }
 
-/** The builder script's environment: its CLI must import into the engine the daemon uses. */
-export function builderEnv(endpoint: EngineEndpoint, env: Record<string, string | undefined>): Record<string, string | undefined> {
-  if (endpoint.flavour === 'podman') return { ...env, ENGINE: 'podman' };
+/** The builder script's environment: its CLI must import into the engine the daemon uses (named by the engine's version answer, since a socket path says nothing). */
+export function builderEnv(engineName: string, endpoint: EngineEndpoint, env: Record<string, string | undefined>): Record<string, string | undefined> {
+  if (engineName === 'podman') return { ...env, ENGINE: 'podman' };
   return { ...env, ENGINE: 'docker', ...(endpoint.socketPath ? { DOCKER_HOST: `unix://${endpoint.socketPath}` } : {}) };
 }
 
@@ -64,6 +64,8 @@ export async function ensureImage(client: ContainerClient, options: ImageOptions
   options.onProgress(`pulling ${options.image}...`);
   try {
     await client.pull(options.image, options.onProgress);
+    // Podman's Docker-compatible pull can end "successfully" with nothing pulled: check.
+    if (!(await client.imageLabels(options.image))) throw new EngineError(`the engine reported the pull of ${options.image} done, but the image is not there`);
     return options.image;
   } catch (err) {
     if (options.explicit) {
