@@ -10,7 +10,7 @@ import type { SkillStore } from '../skills/skill-store.js';
 import { OutputCollector, type StreamName } from './output.js';
 import { deathError, diagnoseClosed, type SandboxDeath } from './sandbox-death.js';
 import { RpcFailure, type ToolHost } from './tool-host.js';
-import { validationResult } from './validation-result.js';
+import { describeServers, validationResult } from './validation-result.js';
 
 export interface RunLimits {
   defaultTimeoutSec: number;
@@ -84,13 +84,9 @@ export class RunExecutor {
           execute,
         ).finally(() => control.abort());
       }
-      let infos: ServerInfo[];
-      try {
-        infos = await this.host.describe(requested, control.signal);
-      } catch (err) {
-        if (err instanceof RpcFailure) return validationResult(`servers: ${err.message}`, started);
-        throw err;
-      }
+      const described = await describeServers(this.host, requested, control.signal, started);
+      if ('refused' in described) return described.refused;
+      const { infos } = described;
       const sandbox = await this.pool.lease(control.signal);
       let result: RunResult | undefined;
       try {

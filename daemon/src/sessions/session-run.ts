@@ -1,7 +1,7 @@
 import { NEW_SESSION, type RunResult, type ServerInfo } from '@mcp-code-mode/protocol';
 import type { Sandbox } from '../sandbox/sandbox.js';
-import { RpcFailure, type ToolHost } from '../runs/tool-host.js';
-import { validationResult } from '../runs/validation-result.js';
+import type { ToolHost } from '../runs/tool-host.js';
+import { describeServers, validationResult } from '../runs/validation-result.js';
 import { SessionGoneError, SessionLimitError, type Session, type SessionManager } from './session-manager.js';
 
 export interface SessionRunContext {
@@ -65,13 +65,9 @@ export async function runInSession(ctx: SessionRunContext, execute: ExecuteOn): 
     }
     if (servers.length === 0) servers = [...session.servers];
   }
-  let infos: ServerInfo[];
-  try {
-    infos = await ctx.host.describe(servers, ctx.signal);
-  } catch (err) {
-    if (err instanceof RpcFailure) return validationResult(`servers: ${err.message}`, started);
-    throw err;
-  }
+  const described = await describeServers(ctx.host, servers, ctx.signal, started);
+  if ('refused' in described) return described.refused;
+  const { infos } = described;
   if (!session) {
     try {
       session = await sessions.start(servers, ctx.signal);
