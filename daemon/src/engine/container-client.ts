@@ -25,6 +25,8 @@ export interface ContainerState {
   running: boolean;
   oomKilled: boolean;
   exitCode: number | null;
+  /** The engine's word for the state ('running', 'exited', 'removing', ...), when it gives one. */
+  status?: string;
 }
 
 export interface EngineVersion {
@@ -192,7 +194,7 @@ export class DockerodeClient implements ContainerClient {
   async state(id: string): Promise<ContainerState | undefined> {
     try {
       const info = await this.docker.getContainer(id).inspect();
-      return { running: info.State.Running, oomKilled: info.State.OOMKilled, exitCode: info.State.ExitCode ?? null };
+      return { running: info.State.Running, oomKilled: info.State.OOMKilled, exitCode: info.State.ExitCode ?? null, status: info.State.Status };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw new EngineError(`cannot inspect container ${id.slice(0, 12)}: ${reason(err)}`, { cause: err });
