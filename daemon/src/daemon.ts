@@ -169,6 +169,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let socketWatch: SocketWatch | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      // Before the first await: a run that arrives from here on is refused as shutting_down (never
+      // started, so the shim sends it to the next daemon) instead of starting and being killed.
+      pool.stopLeasing();
       log.info('shutting down: ending runs and removing containers');
       await socketWatch?.close();
       await sessions.close();

@@ -28,6 +28,7 @@ export class ControlClient {
 
   private send(method: string, path: string, body: unknown, options: { signal?: AbortSignal; accept?: string; onLine?: (line: unknown) => void } = {}): Promise<{ status: number; body: unknown }> {
     return new Promise((resolve, reject) => {
+      let answered = false;
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const req = request(
         {
@@ -44,6 +45,7 @@ export class ControlClient {
           ...(options.signal ? { signal: options.signal } : {}),
         },
         (res) => {
+          answered = true;
           if (options.onLine && /ndjson/.test(String(res.headers['content-type']))) {
             let last: unknown;
             const lines = createInterface({ input: res });
@@ -85,6 +87,15 @@ export class ControlClient {
             new ControlError('daemon_not_running', `no daemon answers at ${this.socketPath} (start it with \`mcp-code-mode start\`)`, { cause: err }),
           );
         }
+        // A streamed run whose connection broke before any answer: the daemon sends its headers before
+        // it starts a run, so this one never started (the daemon was going away as it arrived).
+        if (!answered && options.onLine) {
+          return reject(
+            new ControlError('daemon_not_running', `the daemon at ${this.socketPath} closed the connection before taking the run (${err.message}); it was stopping`, {
+              cause: err,
+            }),
+          );
+        }
         reject(new ControlError('daemon_unreachable', `the connection to the daemon at ${this.socketPath} broke: ${err.message}`, { cause: err }));
       });
       if (payload) req.write(payload);
@@ -98,26 +109,27 @@ export class ControlClient {
     throw new ControlError('bad_response', `unexpected answer from the daemon (HTTP ${status})`);
   }
 
-  /** One run. With `onOutput`, output arrives while the run goes on. */
+  /**
+   * One run, always streamed: output goes to `onOutput` while the run goes on, and a connection that
+   * breaks before the daemon answered is told apart (`daemon_not_running`: the code never ran) from
+   * one that breaks mid-run (`daemon_unreachable`: it may have).
+   */
   async run(call: RunCall, options: { signal?: AbortSignal; onOutput?: (stream: string, text: string) => void } = {}): Promise<RunResponse> {
-    if (options.onOutput) {
-      const onOutput = options.onOutput;
-      const { status, body } = await this.send('POST', '/v1/run', call, {
-        ...(options.signal ? { signal: options.signal } : {}),
-        accept: 'application/x-ndjson',
-        onLine: (line) => {
-          const l = line as { type?: string; stream?: string; text?: string };
-          if (l.type === 'output' && typeof l.text === 'string') onOutput(String(l.stream), l.text);
-        },
-      });
-      const last = body as { type?: string } | undefined;
-      if (last?.type === 'result') return RunResponseSchema.parse(last);
-      if (last?.type === 'error') ControlClient.fail(status, last);
-      throw new ControlError('daemon_unreachable', 'the daemon closed the run without an answer (did it stop or crash?)');
-    }
-    const { status, body } = await this.send('POST', '/v1/run', call, options.signal ? { signal: options.signal } : {});
+    const onOutput = options.onOutput;
+    const { status, body } = await this.send('POST', '/v1/run', call, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      accept: 'application/x-ndjson',
+      onLine: (line) => {
+        const l = line as { type?: string; stream?: string; text?: string };
+        if (onOutput && l.type === 'output' && typeof l.text === 'string') onOutput(String(l.stream), l.text);
+      },
+    });
+    // A refusal before the run (bad request, busy) is a plain JSON error answer, not a stream.
     if (status !== 200) ControlClient.fail(status, body);
-    return RunResponseSchema.parse(body);
+    const last = body as { type?: string } | undefined;
+    if (last?.type === 'result') return RunResponseSchema.parse(last);
+    if (last?.type === 'error') ControlClient.fail(status, last);
+    throw new ControlError('daemon_unreachable', 'the daemon closed the run without an answer (did it stop or crash?)');
   }
 
   async get(path: string): Promise<unknown> {

@@ -25,6 +25,8 @@ export interface LauncherOptions {
   readyTimeoutMs?: number;
   pollMs?: number;
   spawn?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
+  /** Whether a live process holds the state directory's lock; normally read from the lock file. */
+  lockHeld?: () => Promise<boolean>;
 }
 
 /** Starts the daemon on demand, once, however many callers ask at the same time. */
@@ -62,8 +64,41 @@ export class DaemonLauncher {
       throw new ControlError('daemon_start_failed', `cannot start the daemon: ${args[0]} is missing (is the daemon package built? run \`npm run build\`)`);
     }
     await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 120_000);
+    const pollMs = this.options.pollMs ?? 100;
+    const lockHeld = this.options.lockHeld ?? (() => lockHolderAlive(paths.lockFile));
+    for (;;) {
+      const child = await this.spawnDaemon(program, args);
+      for (;;) {
+        if (await this.options.alive()) return;
+        if (child.spawnError) {
+          throw new ControlError('daemon_start_failed', `cannot start the daemon (${this.command.join(' ')}): ${child.spawnError.message}`, { cause: child.spawnError });
+        }
+        if (child.exit && child.exit.code !== EXIT_ALREADY_RUNNING) {
+          throw new ControlError(
+            'daemon_start_failed',
+            `the daemon exited while starting (${child.exit.signal ?? `exit code ${child.exit.code}`}). Last lines of ${paths.logFile}:\n${await logTail(paths.logFile)}`,
+          );
+        }
+        if (Date.now() > deadline) {
+          throw new ControlError(
+            'daemon_start_failed',
+            `the daemon did not answer on ${paths.socket} within ${Math.round((this.options.readyTimeoutMs ?? 120_000) / 1000)} s. Last lines of ${paths.logFile}:\n${await logTail(paths.logFile)}`,
+          );
+        }
+        // Another daemon held the state directory: wait for it while it starts, but if it was one on
+        // its way out (stopping) and is gone now, start ours again.
+        if (child.exit && !(await lockHeld())) break;
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+    }
+  }
+
+  /** One detached daemon process, its output in the log file; what becomes of it is recorded. */
+  private async spawnDaemon(program: string, args: string[]): Promise<{ exit?: { code: number | null; signal: NodeJS.Signals | null }; spawnError?: Error }> {
+    const { paths } = this.options;
     // The log file takes the daemon's stdout and stderr: whatever it says before its logger exists
-    // (a bad setting, no engine) lands there, and the error below quotes it.
+    // (a bad setting, no engine) lands there, and the error in start() quotes it.
     const log = await open(paths.logFile, 'a', 0o600);
     let child: ChildProcess;
     try {
@@ -72,33 +107,24 @@ export class DaemonLauncher {
     } finally {
       await log.close();
     }
-    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    let spawnError: Error | undefined;
-    child.once('exit', (code, signal) => (exit = { code, signal }));
-    child.once('error', (err) => (spawnError = err));
+    const seen: { exit?: { code: number | null; signal: NodeJS.Signals | null }; spawnError?: Error } = {};
+    child.once('exit', (code, signal) => (seen.exit = { code, signal }));
+    child.once('error', (err) => (seen.spawnError = err));
     // The daemon outlives this shim: the next client's shim will use it.
     child.unref();
+    return seen;
+  }
+}
 
-    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 120_000);
-    const pollMs = this.options.pollMs ?? 100;
-    for (;;) {
-      if (await this.options.alive()) return;
-      if (spawnError) throw new ControlError('daemon_start_failed', `cannot start the daemon (${this.command.join(' ')}): ${spawnError.message}`, { cause: spawnError });
-      // Another shim's daemon won the race for the state directory: wait for that one instead.
-      if (exit && exit.code !== EXIT_ALREADY_RUNNING) {
-        throw new ControlError(
-          'daemon_start_failed',
-          `the daemon exited while starting (${exit.signal ?? `exit code ${exit.code}`}). Last lines of ${paths.logFile}:\n${await logTail(paths.logFile)}`,
-        );
-      }
-      if (Date.now() > deadline) {
-        throw new ControlError(
-          'daemon_start_failed',
-          `the daemon did not answer on ${paths.socket} within ${Math.round((this.options.readyTimeoutMs ?? 120_000) / 1000)} s. Last lines of ${paths.logFile}:\n${await logTail(paths.logFile)}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
-    }
+/** True when the lock file names a process that is alive (EPERM: alive, someone else's). */
+export async function lockHolderAlive(lockFile: string): Promise<boolean> {
+  const pid = Number.parseInt((await readFile(lockFile, 'utf8').catch(() => '')).trim(), 10);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
@@ -24,6 +25,8 @@ export interface ShimDeps {
   ensureDaemon: () => Promise<void>;
   version: string;
   progressIntervalMs?: number;
+  /** How long a run refused by a stopping daemon waits for the next one (default 30 s). */
+  restartWaitMs?: number;
 }
 
 /** MCP's code for "no such resource". */
@@ -102,19 +105,30 @@ export function createShimServer(deps: ShimDeps): Server {
   return server;
 }
 
+/** How long a run that a stopping daemon refused waits for the next daemon, in all. */
+const RESTART_WAIT_MS = 30_000;
+const RESTART_POLL_MS = 200;
+
 /**
- * One run; when nothing answers on the socket, start the daemon and try once more. Only a refused
- * connection is retried: then the run never reached a daemon. A connection that broke mid-run is
- * not, since the code may already have called tools with side effects.
+ * One run; when no daemon took it, start the daemon and send it again. Only a run that never
+ * started is sent again: a refused connection, one that a stopping daemon closed before answering
+ * (it answers before it starts a run), or its `shutting_down` refusal (sent again until that daemon
+ * is gone and a new one answers). A connection that broke mid-run is not, since the code may
+ * already have called tools with side effects.
  */
 async function runWithAutostart(deps: ShimDeps, call: RunCall, options: Parameters<RunForwarder['run']>[1]): Promise<RunResponse> {
-  try {
-    return await deps.control.run(call, options);
-  } catch (err) {
-    if (!(err instanceof ControlError) || err.code !== 'daemon_not_running') throw err;
+  const deadline = Date.now() + (deps.restartWaitMs ?? RESTART_WAIT_MS);
+  let starts = 0;
+  for (;;) {
+    try {
+      return await deps.control.run(call, options);
+    } catch (err) {
+      if (!(err instanceof ControlError) || Date.now() > deadline) throw err;
+      if (err.code === 'shutting_down') await delay(RESTART_POLL_MS, undefined, options?.signal ? { signal: options.signal } : {});
+      else if (err.code !== 'daemon_not_running' || starts++ >= 2) throw err;
+    }
+    await deps.ensureDaemon();
   }
-  await deps.ensureDaemon();
-  return deps.control.run(call, options);
 }
 
 export function toToolResult(response: RunResponse): CallToolResult {

@@ -129,9 +129,8 @@ for (const engine of engines) {
       assert.equal(out.result.status, 'error');
       assert.equal(out.result.error?.type, 'DaemonError');
       assert.match(out.text, /daemon/i);
-      // The next call comes once the killed process is gone: one sent while the kernel is still tearing
-      // it down can be accepted and reset, and is then (rightly) not retried either.
-      await waitFor('the killed daemon gone', () => !daemonPids(stateDir).includes(pid));
+      // The next call comes at once, while the kernel may still be tearing the killed process down: a
+      // connection it accepts and resets never reached a run, so the shim starts a daemon and retries.
       const next = await callRun(shim.client, { code: 'print("again")' });
       assert.equal(next.result.status, 'success', next.text);
       const [newPid] = daemonPids(stateDir);
@@ -139,6 +138,29 @@ for (const engine of engines) {
       // The new daemon removed the killed one's containers.
       const owner = statePaths(env).owner;
       await waitFor('only the new daemon has containers', async () => new Set((await containersOf(engine, owner)).map((c) => c.Labels['mcp-code-mode.daemon'])).size <= 1);
+    });
+
+    test('calls made while the daemon stops are run by the next daemon: none is lost', async () => {
+      const { env, stateDir } = fresh();
+      await using shim = await connectShim(env);
+      assert.equal((await callRun(shim.client, { code: 'print("warm-up")' })).result.status, 'success');
+      const [pid] = daemonPids(stateDir);
+      const control = new ControlClient(statePaths(env).socket);
+      await control.post('/v1/shutdown');
+      // Spread over the shutdown: refused as shutting_down, reset, or refused at the socket; each one
+      // must reach the next daemon (the old one started none of them).
+      const calls = [0, 20, 60, 150, 400].map(async (ms, i) => {
+        await new Promise((r) => setTimeout(r, ms));
+        return callRun(shim.client, { code: `print("call ${i}")` });
+      });
+      const outs = await Promise.all(calls);
+      outs.forEach((out, i) => {
+        assert.equal(out.result.status, 'success', `call ${i}: ${out.text}`);
+        assert.deepEqual(out.result.stdout, [`call ${i}`]);
+      });
+      await waitFor('the old daemon gone', () => !daemonPids(stateDir).includes(pid!));
+      const pids = daemonPids(stateDir);
+      assert.equal(pids.length, 1, `one daemon runs: ${pids.join(', ')}`);
     });
   });
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ControlError } from '../../shim/src/control-client.ts';
-import { DaemonLauncher, EXIT_ALREADY_RUNNING, logTail, type LauncherOptions } from '../../shim/src/daemon-launcher.ts';
+import { DaemonLauncher, EXIT_ALREADY_RUNNING, lockHolderAlive, logTail, type LauncherOptions } from '../../shim/src/daemon-launcher.ts';
 import { statePaths } from '../../shim/src/state-paths.ts';
 
 class FakeChild extends EventEmitter {
@@ -76,13 +76,39 @@ test('no daemon: one detached, unref-ed daemon with the same env and its output 
 });
 
 test('a daemon that lost the race to another one (exit 75) is fine: the winner is used', async () => {
-  const { launcher, spawned, setUp } = setup();
+  const { launcher, spawned, setUp } = setup({ lockHeld: async () => true });
   const waiting = launcher.ensure();
   await new Promise((r) => setTimeout(r, 20));
   spawned[0]!.child.emit('exit', EXIT_ALREADY_RUNNING, null);
   await new Promise((r) => setTimeout(r, 20));
   setUp(true);
   await waiting;
+  assert.equal(spawned.length, 1);
+});
+
+test('the lock holder was a daemon on its way out (exit 75, then the holder is gone): a daemon is started again', async () => {
+  let held = true;
+  const { launcher, spawned, setUp } = setup({ lockHeld: async () => held });
+  const waiting = launcher.ensure();
+  await new Promise((r) => setTimeout(r, 20));
+  spawned[0]!.child.emit('exit', EXIT_ALREADY_RUNNING, null);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(spawned.length, 1, 'no new daemon while the holder lives: it may be starting');
+  held = false;
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(spawned.length, 2, 'the holder went away without answering: ours is started again');
+  setUp(true);
+  await waiting;
+});
+
+test('lockHolderAlive reads the pid of the lock file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcm-lock-'));
+  const file = join(dir, 'daemon.lock');
+  assert.equal(await lockHolderAlive(file), false, 'no lock file');
+  writeFileSync(file, `${process.pid}\n`);
+  assert.equal(await lockHolderAlive(file), true);
+  writeFileSync(file, 'not a pid\n');
+  assert.equal(await lockHolderAlive(file), false);
 });
 
 test('a daemon that exits while starting: the error quotes the log', async () => {

@@ -24,8 +24,8 @@ function fakeForwarder(answer: (call: RunCall, options: Parameters<RunForwarder[
   };
 }
 
-async function connect(control: RunForwarder, ensureDaemon: () => Promise<void> = async () => undefined): Promise<Client> {
-  const server = createShimServer({ control, ensureDaemon, version: '0.0.0-test', progressIntervalMs: 0 });
+async function connect(control: RunForwarder, ensureDaemon: () => Promise<void> = async () => undefined, extra: { restartWaitMs?: number } = {}): Promise<Client> {
+  const server = createShimServer({ control, ensureDaemon, version: '0.0.0-test', progressIntervalMs: 0, ...extra });
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
   const client = new Client({ name: 'unit', version: '0' });
@@ -79,6 +79,44 @@ test('no daemon: the shim starts one and sends the call again, once', async () =
   assert.equal(started, 1);
   assert.equal(control.calls.length, 2);
   assert.deepEqual((r.structuredContent as { stdout: string[] }).stdout, ['after start']);
+});
+
+test('a run refused by a stopping daemon (shutting_down) is sent again once the next daemon answers', async () => {
+  const answers = ['shutting_down', 'shutting_down', 'daemon_not_running'];
+  let ensured = 0;
+  const control = fakeForwarder(async () => {
+    const code = answers.shift();
+    if (code) throw new ControlError(code, `refused: ${code}`);
+    return success(['on the new daemon']);
+  });
+  const client = await connect(control, async () => void ensured++);
+  const r = await client.callTool({ name: 'run_python', arguments: { code: 'x' } });
+  assert.equal(control.calls.length, 4);
+  assert.equal(ensured, 3);
+  assert.deepEqual((r.structuredContent as { stdout: string[] }).stdout, ['on the new daemon']);
+});
+
+test('a daemon that keeps refusing as shutting_down: the wait ends with a clear error result', async () => {
+  const control = fakeForwarder(async () => {
+    throw new ControlError('shutting_down', 'the daemon is shutting down; no run was started');
+  });
+  const client = await connect(control, async () => undefined, { restartWaitMs: 300 });
+  const r = await client.callTool({ name: 'run_python', arguments: { code: 'x' } });
+  assert.equal(r.isError, true);
+  assert.ok(control.calls.length >= 2 && control.calls.length <= 4, `sent ${control.calls.length} times`);
+  assert.match((r.content as { text: string }[])[0]!.text, /shutting_down.*no run was started/);
+});
+
+test('a daemon that cannot be started for good is tried a bounded number of times', async () => {
+  let ensured = 0;
+  const control = fakeForwarder(async () => {
+    throw new ControlError('daemon_not_running', 'nothing on the socket');
+  });
+  const client = await connect(control, async () => void ensured++);
+  const r = await client.callTool({ name: 'run_python', arguments: { code: 'x' } });
+  assert.equal(r.isError, true);
+  assert.equal(control.calls.length, 3);
+  assert.equal(ensured, 2);
 });
 
 test('autostart refused: a clear error result, not a protocol error', async () => {

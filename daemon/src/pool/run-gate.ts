@@ -1,4 +1,12 @@
 /** Thrown when the wait queue is full: the caller should answer "busy". */
+/** The daemon is stopping: no run starts any more (the caller may send it to the next daemon). */
+export class ShuttingDownError extends Error {
+  constructor() {
+    super('the daemon is shutting down; no run was started (send it again once a daemon is back: the shim does so by itself)');
+    this.name = 'ShuttingDownError';
+  }
+}
+
 export class BusyError extends Error {
   constructor(readonly running: number, readonly queued: number) {
     super(`all ${running} sandboxes are busy and ${queued} runs are already waiting; retry shortly, or raise MCP_BRIDGE_POOL_MAX / MCP_BRIDGE_QUEUE_MAX`);

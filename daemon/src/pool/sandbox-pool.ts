@@ -5,7 +5,7 @@ import { EngineError, type ContainerClient } from '../engine/container-client.js
 import { LABEL_DAEMON, LABEL_OWNER, type SandboxSpec } from '../engine/sandbox-spec.js';
 import { Sandbox } from '../sandbox/sandbox.js';
 import { createEvictingPool } from './evicting-pool.js';
-import { RunGate } from './run-gate.js';
+import { RunGate, ShuttingDownError } from './run-gate.js';
 
 /** Names the one creation attempt that made a container, so the janitor can tell it from a leftover. */
 export const LABEL_SLOT = 'mcp-code-mode.slot';
@@ -173,7 +173,7 @@ export class SandboxPool {
    * Throws BusyError when the queue is full, EngineError when sandboxes cannot be started.
    */
   async lease(signal?: AbortSignal): Promise<Sandbox> {
-    if (this.closing) throw new Error('the daemon is shutting down');
+    if (this.closing) throw new ShuttingDownError();
     await this.gate.enter(signal);
     try {
       const sandbox = await this.acquire(signal);
@@ -269,11 +269,16 @@ export class SandboxPool {
     };
   }
 
+  /** From now on every lease is refused with ShuttingDownError (the first step of a shutdown). */
+  stopLeasing(): void {
+    this.closing = true;
+  }
+
   /** Stops warming, refuses waiters, removes every container of this pool, leased ones included. */
   async close(): Promise<void> {
-    this.closing = true;
+    this.stopLeasing();
     if (this.janitor) clearInterval(this.janitor);
-    this.gate.rejectAll(new Error('the daemon is shutting down'));
+    this.gate.rejectAll(new ShuttingDownError());
     await this.pool.drain();
     await this.pool.clear();
     await Promise.allSettled([...this.leased, ...this.retiring].map((sandbox) => sandbox.destroy()));

@@ -2,7 +2,7 @@ import { RunRequestSchema, type OutputMode, type RunResponse } from '@mcp-code-m
 import type { FastifyInstance } from 'fastify';
 import { EngineError } from '../engine/container-client.js';
 import { ApiError } from '../errors.js';
-import { BusyError } from '../pool/run-gate.js';
+import { BusyError, ShuttingDownError } from '../pool/run-gate.js';
 import type { RunExecutor } from '../runs/executor.js';
 import { renderResult } from '../runs/render.js';
 
@@ -16,7 +16,8 @@ export interface RunRouteDeps {
  * POST /v1/run. With `Accept: application/x-ndjson` the answer streams: one
  * `{"type":"output","stream":...,"text":...}` line per chunk of output, then one
  * `{"type":"result","result":...,"text":...}` line. Otherwise a single JSON RunResponse.
- * A client that disconnects cancels its run, and its container is killed.
+ * The streamed answer's headers go out before the run starts. A client that disconnects cancels its
+ * run, and its container is killed.
  */
 export function registerRunRoute(app: FastifyInstance, deps: RunRouteDeps): void {
   app.post('/v1/run', async (request, reply) => {
@@ -33,6 +34,9 @@ export function registerRunRoute(app: FastifyInstance, deps: RunRouteDeps): void
     if (streaming) {
       reply.hijack();
       reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      // Sent now, before the run starts: a client that saw no answer at all knows its code never ran
+      // (the shim then starts a daemon and sends the run again).
+      reply.raw.flushHeaders();
     }
     try {
       const result = await deps.executor.run(input, {
@@ -45,16 +49,19 @@ export function registerRunRoute(app: FastifyInstance, deps: RunRouteDeps): void
       reply.raw.end(JSON.stringify({ type: 'result', ...body }) + '\n');
       return reply;
     } catch (err) {
-      const apiError =
-        err instanceof BusyError
-          ? new ApiError('busy', err.message, { cause: err })
-          : err instanceof EngineError
-            ? new ApiError('engine_unavailable', err.message, { cause: err })
-            : err;
+      const apiError = toApiError(err);
       if (!streaming) throw apiError;
       const body = apiError instanceof ApiError ? apiError.body() : { error: { code: 'internal', message: (err as Error).message } };
       reply.raw.end(JSON.stringify({ type: 'error', ...body }) + '\n');
       return reply;
     }
   });
+}
+
+/** The catalogue error for what stopped a run before it could start; anything else stays as it is. */
+function toApiError(err: unknown): unknown {
+  if (err instanceof BusyError) return new ApiError('busy', err.message, { cause: err });
+  if (err instanceof ShuttingDownError) return new ApiError('shutting_down', err.message, { cause: err });
+  if (err instanceof EngineError) return new ApiError('engine_unavailable', err.message, { cause: err });
+  return err;
 }

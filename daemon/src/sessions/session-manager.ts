@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RunSession, SessionInfo, SessionsStatus } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
+import { ShuttingDownError } from '../pool/run-gate.js';
 
 /** What a session needs of its sandbox: an id, and word when its container goes away. */
 export interface SessionSandbox {
@@ -114,7 +115,7 @@ export class SessionManager<S extends SessionSandbox> {
 
   /** Starts a session on a container of its own; throws SessionLimitError when none may start. */
   async start(servers: readonly string[], signal?: AbortSignal): Promise<Session<S>> {
-    if (this.closing) throw new SessionLimitError('the daemon is shutting down');
+    if (this.closing) throw new ShuttingDownError();
     if (this.open.size + this.opening >= this.maxOpen) throw new SessionLimitError(this.limitMessage());
     this.opening++;
     let sandbox: S;

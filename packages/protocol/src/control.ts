@@ -38,7 +38,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
  * docs/ERRORS.md lists these too.
  */
 export const CLIENT_ERROR_CODES = {
-  daemon_not_running: 'Nothing answers on the control socket: no daemon runs for this state directory.',
+  daemon_not_running: 'Nothing answers on the control socket (no daemon runs for this state directory), or a stopping daemon closed the connection before taking the run.',
   daemon_unreachable: 'The connection to the daemon broke during a request (the daemon stopped or crashed).',
   bad_response: 'The daemon answered with something that is not the expected JSON.',
   autostart_disabled: 'No daemon runs and MCP_BRIDGE_AUTOSTART=0 forbids starting one.',
