@@ -166,13 +166,32 @@ print("\\n".join(out))`;
       await h.recovered();
     });
 
-    test('M12 a result bigger than the MCP stdio buffer fails that call; the server serves again next call', CASE, async () => {
-      // The host restarts a failed server on next use, after a short back-off when failures repeat.
-      const code = 'import asyncio\nfrom mcp import runtime\ntry:\n    await mcp_fragile.big(bytes=20_000_000)\n    print("answered")\nexcept runtime.MCPError as e:\n    print("failed", e.code)\nawait asyncio.sleep(3)\nprint(len(await mcp_fragile.big(bytes=10)))';
+    test('M12 a result over the channel but under the read limit is refused with the server kept; one past the read limit resets it, named as too large', CASE, async () => {
+      // 12 MB: read whole (the stdio read limit is twice the 8 MiB frame), refused by the channel, and
+      // the server process is the same one afterwards. 20 MB: more than can be read, so the SDK resets
+      // the connection; the call still says result_too_large, and the server serves again next call
+      // (the host restarts a failed server on next use, after a short back-off when failures repeat).
+      const code = [
+        'import asyncio',
+        'from mcp import runtime',
+        'before = (await mcp_fragile.pid())["pid"]',
+        'for size in (12_000_000, 20_000_000):',
+        '    try:',
+        '        await mcp_fragile.big(bytes=size)',
+        '        print("answered")',
+        '    except runtime.MCPError as e:',
+        '        print(e.code, "|", e)',
+        '    if size == 12_000_000:',
+        '        print("same server", (await mcp_fragile.pid())["pid"] == before)',
+        'await asyncio.sleep(3)',
+        'print(len(await mcp_fragile.big(bytes=10)))',
+      ].join('\n');
       const r = await run(code, { servers: ['fragile'], timeout: 90 });
       assert.equal(r.status, 'success', JSON.stringify(r));
-      assert.match(r.stdout[0]!, /^failed (server_exited|server_unavailable|result_too_large|upstream_error)$/);
-      assert.equal(r.stdout[1], '10');
+      assert.match(r.stdout[0]!, /^result_too_large \| the answer is \d+ bytes, over the 8388608-byte limit of the sandbox channel/);
+      assert.equal(r.stdout[1], 'same server True');
+      assert.match(r.stdout[2]!, /^result_too_large \| MCP server "fragile" sent a message over 16777216 bytes during .*more than can be read; its connection was reset/);
+      assert.equal(r.stdout[3], '10');
       noteChildren();
       await h.recovered();
     });

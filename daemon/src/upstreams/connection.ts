@@ -7,7 +7,7 @@ import { maskSecrets, secretsOf } from '../config/redact.js';
 import { RpcFailure } from '../runs/tool-host.js';
 import { VERSION } from '../version.js';
 import { loadSdk } from './sdk.js';
-import { transportAttempts, type TransportAttempt } from './transports.js';
+import { STDIO_MAX_MESSAGE_BYTES, transportAttempts, type TransportAttempt } from './transports.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'failed';
 
@@ -87,6 +87,8 @@ export class UpstreamConnection {
   private retryAt = 0;
   private error: string | undefined;
   private closed = false;
+  /** Clients whose transport dropped a message too long to read (the connection is then reset). */
+  private readonly overflowed = new WeakSet<Client>();
 
   constructor(options: ConnectionOptions) {
     this.name = options.name;
@@ -191,7 +193,10 @@ export class UpstreamConnection {
         throw new RpcFailure('server_unavailable', `MCP server "${this.name}" was shut down while starting`);
       }
       client.onclose = () => this.onClosed(generation);
-      client.onerror = (err) => this.log.debug({ err: this.mask(err.message) }, 'transport error');
+      client.onerror = (err) => {
+        if (/ReadBuffer exceeded maximum size/.test(err.message)) this.overflowed.add(client);
+        this.log.debug({ err: this.mask(err.message) }, 'transport error');
+      };
       this.client = client;
       this.current = 'connected';
       const info = client.getServerVersion();
@@ -253,6 +258,12 @@ export class UpstreamConnection {
       if (err.code === ErrorCode.RequestTimeout) {
         const limit = options.timeoutMs < 1000 ? `${options.timeoutMs} ms` : `${Math.round(options.timeoutMs / 100) / 10} s`;
         return new RpcFailure('timeout', `${what} got no answer within ${limit}; the call was cancelled`);
+      }
+      if (err.code === ErrorCode.ConnectionClosed && this.overflowed.has(client)) {
+        return new RpcFailure(
+          'result_too_large',
+          `MCP server "${this.name}" sent a message over ${STDIO_MAX_MESSAGE_BYTES} bytes during ${what}, more than can be read; its connection was reset and it restarts on next use. Ask the tool for less (a page, a filter, a smaller range)`,
+        );
       }
       if (err.code === ErrorCode.ConnectionClosed) {
         return new RpcFailure('server_exited', `MCP server "${this.name}" exited during ${what}${this.tail()}; it is restarted on next use`);

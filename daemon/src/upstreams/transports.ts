@@ -1,4 +1,5 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { MAX_FRAME_BYTES } from '@mcp-code-mode/protocol';
 import type { ServerConfig } from '../config/schema.js';
 import { loadSse, loadStdio, loadStreamableHttp } from './sdk.js';
 
@@ -10,6 +11,13 @@ export interface TransportAttempt {
 
 // A server that prints one endless line must not grow the daemon's memory.
 const MAX_LINE = 4096;
+
+/**
+ * The longest message read from a stdio server (the SDK's default is 10 MiB, and a longer one resets
+ * the connection). Twice the sandbox channel's frame: an answer that the channel must refuse anyway is
+ * still read whole, so it is refused as `result_too_large` and the server keeps running.
+ */
+export const STDIO_MAX_MESSAGE_BYTES = 2 * MAX_FRAME_BYTES;
 
 /** Splits a byte stream into lines for the log; a partial line waits for its end. */
 export function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer | string): void; flush(): void } {
@@ -53,6 +61,7 @@ export function transportAttempts(config: ServerConfig, onStderr: (line: string)
             env: config.env,
             ...(config.cwd !== undefined ? { cwd: config.cwd } : {}),
             stderr: 'pipe',
+            maxBufferSize: STDIO_MAX_MESSAGE_BYTES,
           });
           const lines = lineSplitter(onStderr);
           transport.stderr?.on('data', (chunk: Buffer) => lines.push(chunk));
