@@ -13,6 +13,7 @@ import fcntl
 import io
 import os
 import select
+import stat
 import sys
 import threading
 from typing import Callable, Dict, List, Optional
@@ -53,18 +54,26 @@ def text_stream(fd: int, name: str) -> io.TextIOWrapper:
 
 
 class _Pump(threading.Thread):
-    """Reads one pipe and forwards its first ``limit`` bytes; counts the rest as dropped."""
+    """Reads one pipe and forwards its first ``limit`` bytes; counts the rest as dropped.
 
-    def __init__(self, name: str, read_fd: int, wake_fd: int, emit: Emit, limit: int, diag: Callable[[str], None]):
+    It may start before its run (``OutputCapture.prepare``): nothing writes into the pipe until the
+    run begins, and ``emit`` and ``limit`` are set by then.
+    """
+
+    def __init__(self, name: str, read_fd: int, wake_fd: int, diag: Callable[[str], None]):
         super().__init__(name="mcp-agent-" + name, daemon=True)
         self.stream = name
         self.read_fd = read_fd
         self._wake_fd = wake_fd
-        self._emit = emit
+        self._emit: Emit = lambda _name, _text: None
         self._diag = diag
-        self._room = limit
+        self._room = 0
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.dropped = 0
+
+    def aim(self, emit: Emit, limit: int) -> None:
+        self._emit = emit
+        self._room = limit
 
     def run(self) -> None:
         try:
@@ -141,29 +150,74 @@ def null_stdio() -> None:
             os.dup2(null, fd)
 
 
-class OutputCapture:
-    """Owns fds 1 and 2 during one run. ``start`` before the code, ``finish`` after it."""
+class _Prepared:
+    """Pipes and their pumps, ready before a run so that starting one costs no thread start."""
 
-    def __init__(self, emit: Emit, limit: int, diag: Callable[[str], None]) -> None:
-        self._emit = emit
-        self._limit = limit
+    def __init__(self, diag: Callable[[str], None]) -> None:
+        # Earlier code may have closed fds 0-2 (even after its run, from a thread). Occupying
+        # them first keeps the pipes below from landing on them.
+        null_stdio()
+        self.wake = list(os.pipe())
+        self.write_fds: List[int] = []
+        self.pumps: List[_Pump] = []
+        for name in ("stdout", "stderr"):
+            read_fd, write_fd = os.pipe()  # non-inheritable: children get only fds 1 and 2
+            self.write_fds.append(write_fd)
+            pump = _Pump(name, read_fd, self.wake[0], diag)
+            pump.start()
+            self.pumps.append(pump)
+
+    def intact(self) -> bool:
+        """False when code run since (a thread of an earlier run in a session) closed one of its fds."""
+        fds = self.wake + self.write_fds + [pump.read_fd for pump in self.pumps]
+        try:
+            return all(stat.S_ISFIFO(os.fstat(fd).st_mode) for fd in fds) and all(pump.is_alive() for pump in self.pumps)
+        except OSError:
+            return False
+
+    def discard(self) -> None:
+        try:
+            os.write(self.wake[1], b"!")
+        except OSError:
+            pass
+        for pump in self.pumps:
+            pump.join(1.0)
+        for fd in self.wake + self.write_fds + [pump.read_fd for pump in self.pumps]:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+class OutputCapture:
+    """Owns fds 1 and 2 during one run: ``prepare`` ahead of time (optional, it only saves time),
+    ``start`` before the code, ``finish`` after it. One capture serves one run."""
+
+    def __init__(self, diag: Callable[[str], None]) -> None:
         self._diag = diag
+        self._ready: Optional[_Prepared] = None
         self._pumps: List[_Pump] = []
         self._wake: Optional[List[int]] = None
 
-    def start(self) -> None:
-        # Earlier code may have closed fds 0-2 (even after its run, from a thread). Occupying
-        # them first also keeps the pipes below from landing on them.
-        null_stdio()
+    def prepare(self) -> None:
+        if self._ready is None:
+            self._ready = _Prepared(self._diag)
+
+    def start(self, emit: Emit, limit: int) -> None:
+        ready, self._ready = self._ready, None
+        if ready is not None and not ready.intact():
+            ready.discard()
+            ready = None
+        if ready is None:
+            ready = _Prepared(self._diag)
+        else:
+            null_stdio()  # fds 0-2 may have been closed since it was prepared
         sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
-        wake_read, wake_write = os.pipe()
-        self._wake = [wake_read, wake_write]
-        for fd, name in ((1, "stdout"), (2, "stderr")):
-            read_fd, write_fd = os.pipe()  # non-inheritable: children get only fds 1 and 2
+        self._wake = ready.wake
+        for fd, write_fd, pump in zip((1, 2), ready.write_fds, ready.pumps):
+            pump.aim(emit, limit)
             os.dup2(write_fd, fd)  # inheritable, so subprocesses write into the pipe too
             os.close(write_fd)
-            pump = _Pump(name, read_fd, wake_read, self._emit, self._limit, self._diag)
-            pump.start()
             self._pumps.append(pump)
         sys.stdout = text_stream(1, "<stdout>")
         sys.stderr = text_stream(2, "<stderr>")

@@ -48,6 +48,20 @@ class Executor:
         self._sources = RunSources()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._pid = os.getpid()
+        self._capture: Optional[OutputCapture] = None
+
+    def prepare(self) -> None:
+        """Make the next run's output capture now (pipes, pump threads), off the run's clock."""
+        try:
+            self._next_capture().prepare()
+        except OSError as exc:  # e.g. code of an earlier run in a session used up every fd
+            self._capture = None
+            self._channel.diag("could not prepare the output capture ahead: %s" % exc)
+
+    def _next_capture(self) -> OutputCapture:
+        if self._capture is None:
+            self._capture = OutputCapture(self._channel.diag)
+        return self._capture
 
     @property
     def namespace(self) -> Dict[str, Any]:
@@ -64,8 +78,8 @@ class Executor:
             except ChannelClosed:
                 return  # the daemon is gone; the reader thread ends the agent
 
-        capture = OutputCapture(emit, frame["maxOutputBytes"], self._channel.diag)
-        capture.start()
+        capture, self._capture = self._next_capture(), None
+        capture.start(emit, frame["maxOutputBytes"])
         try:
             outcome = self._run(frame["code"])
             if os.getpid() != self._pid:

@@ -110,6 +110,7 @@ def main() -> None:
     jobs: "queue.Queue[Optional[Dict[str, Any]]]" = queue.Queue()
     HostReader(stdio.in_fd, channel, rpc, jobs).start()
     try:
+        executor.prepare()
         version = "%d.%d.%d" % sys.version_info[:3]
         channel.send("ready", python=version, pid=os.getpid(), agent=AGENT_VERSION)
         while True:
@@ -117,6 +118,7 @@ def main() -> None:
             if frame is None:
                 break
             _execute(executor, channel, frame)
+            executor.prepare()  # for a next run in a session; the result has already gone
     except ChannelClosed as exc:
         channel.diag("stopping: %s" % exc)
     # Not a normal exit: threads or atexit hooks left by user code must not keep a finished agent alive.
