@@ -134,13 +134,13 @@ for (const engine of engines) {
       await h.recovered();
     });
 
-    test('R11 os._exit(5) ends the sandbox and the run says so, with the exit code', CASE, async () => {
-      // The pause lets the agent forward "bye": output written in the instant before a hard exit can be lost.
-      const r = await run('import os, time\nprint("bye", flush=True)\ntime.sleep(0.3)\nos._exit(5)');
+    test('R11 os._exit(5) ends the sandbox and the run says so, with the exit code and the output written just before', CASE, async () => {
+      const r = await run('import os\nprint("bye")\nos.write(2, b"last words")\nos._exit(5)');
       assert.equal(r.status, 'error');
       assert.equal(r.error?.type, 'SandboxExited');
       assert.match(r.error!.message, /^the sandbox exited with code 5 before the code finished/);
       assert.deepEqual(r.stdout, ['bye']);
+      assert.deepEqual(r.stderr, ['last words']);
       await h.recovered();
     });
 

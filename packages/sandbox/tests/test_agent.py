@@ -30,6 +30,42 @@ class Bootstrap(unittest.TestCase):
         self.assertEqual(host.close(), 0)
 
 
+class HardExit(unittest.TestCase):
+    """os._exit ends the agent itself, so each case has an agent of its own."""
+
+    def stream_then_exit(self, code: str) -> tuple:
+        host = FakeHost()
+        try:
+            host.send("execute", code=code, servers=[], discovered=[], maxOutputBytes=65536)
+            streams = []
+            while True:
+                item = host.frames.get(timeout=20)
+                if item is None:
+                    break
+                self.assertNotEqual(item.get("type"), "result", "os._exit must not produce a result")
+                if item.get("type") == "stream":
+                    streams.append((item["name"], item["data"]))
+            return "".join(d for n, d in streams if n == "stdout"), "".join(d for n, d in streams if n == "stderr"), host.proc.wait(10)
+        finally:
+            host.close()
+
+    def test_output_just_before_os_exit_is_forwarded(self) -> None:
+        stdout, stderr, status = self.stream_then_exit(
+            "import os, sys\nprint('bye')\nsys.stdout.write('no newline')\nos.write(2, b'raw err')\nos._exit(5)"
+        )
+        self.assertEqual((stdout, stderr, status), ("bye\nno newline", "raw err", 5))
+
+    def test_os_exit_in_a_forked_child_leaves_the_run_going(self) -> None:
+        run_host = FakeHost()
+        try:
+            run = run_host.execute("import os\npid = os.fork()\nif pid == 0:\n    os._exit(7)\n_, status = os.waitpid(pid, 0)\nprint(os.waitstatus_to_exitcode(status) if hasattr(os, 'waitstatus_to_exitcode') else status >> 8)")
+            self.assertEqual(run.stdout, "7\n")
+            self.assertEqual(run.result["status"], "success")
+            self.assertEqual(run_host.execute("print('still here')").stdout, "still here\n")
+        finally:
+            run_host.close()
+
+
 class Agent(unittest.TestCase):
     """One agent for the whole class, as a session would reuse it; runs must not disturb each other."""
 

@@ -222,8 +222,9 @@ class OutputCapture:
         sys.stdout = text_stream(1, "<stdout>")
         sys.stderr = text_stream(2, "<stderr>")
 
-    def finish(self) -> Dict[str, int]:
-        """Flush, drain, detach; returns the bytes dropped per stream."""
+    def finish(self, timeout: Optional[float] = None) -> Dict[str, int]:
+        """Flush, drain, detach; returns the bytes dropped per stream. ``timeout`` bounds the wait
+        for each pump (for a process on its way out, which must not hang)."""
         assert self._wake is not None, "finish() without start()"
         for stream in _distinct(sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             try:
@@ -232,7 +233,7 @@ class OutputCapture:
                 self._diag("could not flush %r at the end of the run: %s" % (stream, exc))
         os.write(self._wake[1], b"!")
         for pump in self._pumps:
-            pump.join()
+            pump.join(timeout)
         # From now on stray writes (lingering threads, children) go nowhere instead of EPIPE.
         null_stdio()
         for fd in [pump.read_fd for pump in self._pumps] + self._wake:

@@ -16,7 +16,7 @@ import os
 import sys
 import traceback
 import types
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional
 
 import mcp
 from mcp import proxies, runtime
@@ -33,6 +33,10 @@ AGENT_FILE_PREFIX = "<agent>/"
 MAX_ERROR_CHARS = 64 * 1024
 
 Outcome = Dict[str, Any]
+
+_REAL_EXIT = os._exit
+# How long os._exit in run code waits for its output to be forwarded before it exits anyway.
+_EXIT_DRAIN_SECONDS = 2.0
 
 
 class Executor:
@@ -80,15 +84,36 @@ class Executor:
 
         capture, self._capture = self._next_capture(), None
         capture.start(emit, frame["maxOutputBytes"])
+        os._exit = self._exit_keeping_output(capture)  # type: ignore[assignment]
         try:
             outcome = self._run(frame["code"])
             if os.getpid() != self._pid:
                 _leave_forked_child(outcome)
         finally:
+            os._exit = _REAL_EXIT
             dropped = capture.finish()
         if any(dropped.values()):
             outcome["dropped"] = dropped
         self._channel.send("result", re=execute_id, **outcome)
+
+    def _exit_keeping_output(self, capture: OutputCapture) -> Callable[[int], NoReturn]:
+        """``os._exit`` for the run: what the code printed before it still reaches the daemon.
+
+        The interpreter still ends at once with the code's status (the daemon reports the exit);
+        only the output already written is forwarded first. A forked child exits as it would.
+        """
+        agent_pid = self._pid
+
+        def _exit(status: int) -> NoReturn:
+            if os.getpid() == agent_pid:
+                try:
+                    capture.finish(timeout=_EXIT_DRAIN_SECONDS)
+                except BaseException:  # noqa: BLE001 - never keep an exiting process alive
+                    pass
+            _REAL_EXIT(status)
+
+        _exit.__doc__ = _REAL_EXIT.__doc__
+        return _exit
 
     def _bind(self, frame: Mapping[str, Any]) -> None:
         servers = frame["servers"]
