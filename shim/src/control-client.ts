@@ -61,14 +61,14 @@ export class ControlClient {
             lines.on('close', () => resolve({ status: res.statusCode ?? 0, body: last }));
             // readline re-emits the response's errors (an aborted or broken connection); unheard, they would crash the process.
             const broke = (err: Error): void =>
-              reject(options.signal?.aborted ? options.signal.reason : new ControlError('daemon_unreachable', `the daemon connection broke: ${err.message}`, { cause: err }));
+              reject(options.signal?.aborted ? options.signal.reason : this.brokeWhileAnswering(err));
             lines.on('error', broke);
             res.on('error', broke);
             return;
           }
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (err) => reject(new ControlError('daemon_unreachable', `the daemon connection broke: ${err.message}`, { cause: err })));
+          res.on('error', (err) => reject(this.brokeWhileAnswering(err)));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             try {
@@ -100,6 +100,13 @@ export class ControlClient {
       });
       if (payload) req.write(payload);
       req.end();
+    });
+  }
+
+  /** The daemon had begun to answer (for a run: the code had started) when the connection broke. */
+  private brokeWhileAnswering(err: Error): ControlError {
+    return new ControlError('daemon_unreachable', `the connection to the daemon at ${this.socketPath} broke while it answered (${err.message}): did it stop or crash?`, {
+      cause: err,
     });
   }
 

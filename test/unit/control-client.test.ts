@@ -78,6 +78,7 @@ test('a connection that breaks after the answer began is daemon_unreachable: the
     );
     assert.ok(err instanceof ControlError, String(err));
     assert.equal(err.code, 'daemon_unreachable');
+    assert.match(err.message, /^the connection to the daemon at .* broke while it answered \(.+\): did it stop or crash\?$/);
   } finally {
     await d.close();
   }
