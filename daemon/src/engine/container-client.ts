@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -124,8 +124,15 @@ export class DockerodeClient implements ContainerClient {
     const path = join(dir, `seccomp-${createHash('sha256').update(profile).digest('hex').slice(0, 16)}.json`);
     const present = await stat(path).then(() => true, () => false);
     if (!present) {
+      // Sandboxes are created several at a time: the file appears whole (written aside, then
+      // renamed), so that no creation reads a profile another one is still writing.
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      await writeFile(path, profile, { mode: 0o644 });
+      const aside = `${path}.${process.pid}.${randomUUID()}.tmp`;
+      await writeFile(aside, profile, { mode: 0o644 });
+      await rename(aside, path).catch(async (err: unknown) => {
+        await rm(aside, { force: true });
+        throw err;
+      });
     }
     const SecurityOpt = spec.HostConfig.SecurityOpt.map((opt) => (opt === inline ? `seccomp=${path}` : opt));
     return { ...spec, HostConfig: { ...spec.HostConfig, SecurityOpt } };

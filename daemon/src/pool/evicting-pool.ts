@@ -22,15 +22,30 @@ type PoolConstructor = new <T>(
 // createPool alone: this is the one place that composes it by hand.
 const lib = genericPool as unknown as { Pool: PoolConstructor; Deque: unknown; PriorityQueue: unknown };
 
+/** The one generic-pool method that tops the pool up to `min` (it is what `start` and `destroy` call). */
+interface Refill {
+  _ensureMinimum(): void;
+}
+
 /**
  * A generic-pool whose evictor passes remove idle resources that `isDead` says are gone, whatever
  * their idle time, so the pool replaces them without waiting for a borrower to trip over them.
+ * A failed creation is tried again after `retryMs` (the factory backs off on repeated failures):
+ * generic-pool itself only tops up to `min` on start and when a resource is destroyed, so one
+ * failure with nobody waiting would leave the pool short for good.
  */
-export function createEvictingPool<T>(factory: Factory<T>, options: Options, isDead: (resource: T) => boolean): Pool<T> {
+export function createEvictingPool<T>(factory: Factory<T>, options: Options, isDead: (resource: T) => boolean, retryMs = 100): Pool<T> {
   class DeadResourceEvictor implements Evictor<T> {
     evict(_config: unknown, resource: PooledResource<T>): boolean {
       return isDead(resource.obj);
     }
   }
-  return new lib.Pool<T>(DeadResourceEvictor, lib.Deque, lib.PriorityQueue, factory, options);
+  const pool = new lib.Pool<T>(DeadResourceEvictor, lib.Deque, lib.PriorityQueue, factory, options);
+  const refill = pool as unknown as Refill;
+  if (typeof refill._ensureMinimum !== 'function') throw new Error('generic-pool changed: Pool._ensureMinimum is gone (see daemon/src/pool/evicting-pool.ts)');
+  pool.on('factoryCreateError', () => {
+    // It checks the pool's own draining flag, so a pool being closed is not refilled.
+    setTimeout(() => refill._ensureMinimum(), retryMs).unref();
+  });
+  return pool;
 }
