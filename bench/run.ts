@@ -175,7 +175,7 @@ async function memory(engine: TestEngine, daemon: DaemonHandle, idle: number): P
     target: '≤ 80 MB',
     met: idle <= 80 * 1024 * 1024,
     ...(idle > 80 * 1024 * 1024
-      ? { note: 'why: Node.js itself is ~41 MB; dockerode loads docker-modem with ssh2 and grpc (~28 MB), Fastify ~21 MB, zod ~15 MB (the MCP SDK, ~17 MB, loads only on the first MCP call). What would close it: an engine client slimmer than dockerode' }
+      ? { note: 'why: Node.js itself is ~39 MB; each measured alone on top of it, dockerode (docker-modem with ssh2 and grpc) adds ~22 MB, Fastify (with its ajv) ~15 MB, zod ~12 MB (the MCP SDK, ~17 MB, loads only on the first MCP call). What would close it: an engine client slimmer than dockerode' }
       : {}),
   });
   rows.push({ section: 'Memory', what: 'daemon RSS after the sections above (MCP SDK loaded, 2 MCP servers connected)', value: mb(busyIdle) });
