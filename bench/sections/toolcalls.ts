@@ -54,6 +54,18 @@ export const toolCallsSection: Section = {
       if (result.status !== 'success') throw new Error(`tool-call round failed: ${JSON.stringify(result)}`);
       sandboxMs.push(...(JSON.parse(result.stdout.join('')) as number[]));
     }
+    // The same gather against sequential comparison, by the SDK client directly: what the server
+    // itself allows, whatever sits in between.
+    const directGather: number[] = [];
+    const directSequential: number[] = [];
+    for (let round = 0; round < 10; round++) {
+      let t = performance.now();
+      await Promise.all(Array.from({ length: 100 }, (_, i) => direct.callTool({ name: 'echo', arguments: { message: `g${i}` } })));
+      directGather.push(performance.now() - t);
+      t = performance.now();
+      for (let i = 0; i < 100; i++) await direct.callTool({ name: 'echo', arguments: { message: `s${i}` } });
+      directSequential.push(performance.now() - t);
+    }
     await direct.close();
     const d = summarize(directMs);
     const s = summarize(sandboxMs);
@@ -76,6 +88,9 @@ export const toolCallsSection: Section = {
     const g = summarize(times.gather);
     const q = summarize(times.sequential);
     const ratio = q.median / g.median;
+    const dg = summarize(directGather);
+    const dq = summarize(directSequential);
+    const directRatio = dq.median / dg.median;
     ctx.rows.push({
       section: 'Tool calls (echo to server-everything over stdio)',
       what: 'asyncio.gather of 100 calls',
@@ -84,8 +99,19 @@ export const toolCallsSection: Section = {
       ratio: `${ratio.toFixed(1)}× faster`,
       target: '≥ 10×',
       met: ratio >= 10,
-      ...(ratio < 10 ? { note: 'one echo costs well under a millisecond on the server, so 100 of them in sequence are already fast; the gather still overlaps every round trip (20 one-second calls gathered take about 1 s)' } : {}),
+      ...(ratio < 10
+        ? {
+            note: `why: the server bounds it. The SDK client calling it directly gets ${directRatio.toFixed(1)}× (100 at once p50 ${ms(dg.median)}, 100 in sequence p50 ${ms(dq.median)}): about ${ms(dg.median / 100)} of server work per echo that no overlap removes. A gather through the sandbox overlaps every round trip (20 one-second calls gathered take about 1 s)`,
+          }
+        : {}),
     });
-    ctx.results.toolCalls = { direct: d, sandbox: s, overheadMedianMs: overhead, gather100: g, sequential100: q, gatherSpeedup: ratio };
+    ctx.rows.push({
+      section: 'Tool calls (echo to server-everything over stdio)',
+      what: 'the same 100 calls by the SDK client directly (no sandbox)',
+      value: `100 at once: ${pair(dg)}`,
+      baseline: `100 sequential: ${pair(dq)}`,
+      ratio: `${directRatio.toFixed(1)}× faster`,
+    });
+    ctx.results.toolCalls = { direct: d, sandbox: s, overheadMedianMs: overhead, gather100: g, sequential100: q, gatherSpeedup: ratio, directGather100: dg, directSequential100: dq, directGatherSpeedup: directRatio };
   },
 };
