@@ -127,5 +127,18 @@ for (const engine of engines) {
       assert.deepEqual(now.filter((id) => before.includes(id)), [], 'the killed daemon\'s containers, the busy one too, are gone');
       await h.recovered();
     });
+
+    test('F8 a container of a killed daemon that the engine finishes creating late is removed by the running daemon', CASE, async () => {
+      // A daemon killed while the engine was creating a container: the engine finishes it after the
+      // next daemon's start-up sweep. Made here by hand, as the engine would leave it (created, not started).
+      const { image } = (await h.daemon.client.get('/v1/status')) as { image: string };
+      const late = await engine.docker.createContainer({
+        Image: image,
+        Cmd: ['python3', '-c', 'pass'],
+        Labels: { 'mcp-code-mode.owner': h.daemon.owner, 'mcp-code-mode.daemon': 'an-earlier-daemon' },
+      });
+      await eventually(async () => !(await containersOf(engine, h.daemon.owner)).some((c) => c.Id === late.id), 'the late container is removed', 30_000);
+      await h.recovered();
+    });
   });
 }

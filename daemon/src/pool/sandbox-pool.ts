@@ -115,14 +115,19 @@ export class SandboxPool {
   /**
    * Removes this daemon's containers that no sandbox owns: a removal that failed (the engine was
    * down or restarting), a container whose creation answer was lost. A container whose creation is
-   * still under way is recognised by its slot label and left alone.
+   * still under way is recognised by its slot label and left alone. Containers of an earlier daemon
+   * on the same state directory go too: the start-up sweep misses one whose creation the engine
+   * finished after that daemon was killed (only one daemon holds a state directory at a time).
    */
   private async sweep(daemonId: string): Promise<void> {
     if (this.sweeping || this.closing) return;
     this.sweeping = true;
     try {
-      const rows = await this.options.client.list({ [LABEL_DAEMON]: daemonId });
-      const strays = rows.filter((row) => !this.owned.has(row.id) && !this.creating.has(row.labels[LABEL_SLOT] ?? ''));
+      const owner = this.options.spec.Labels[LABEL_OWNER];
+      const rows = await this.options.client.list(owner !== undefined ? { [LABEL_OWNER]: owner } : { [LABEL_DAEMON]: daemonId });
+      const strays = rows.filter(
+        (row) => row.labels[LABEL_DAEMON] !== daemonId || (!this.owned.has(row.id) && !this.creating.has(row.labels[LABEL_SLOT] ?? '')),
+      );
       await Promise.allSettled(strays.map((row) => this.options.client.remove(row.id)));
       if (strays.length > 0) this.options.log.info({ count: strays.length }, 'removed containers that no sandbox owns any more');
     } catch (err) {
