@@ -53,7 +53,8 @@ test('a dead idle resource is evicted and replaced without a borrower', async ()
   await pool.clear();
 });
 
-test('a pool being drained is not refilled after a failure', async () => {
+/** A pool of one whose every creation fails after 30 ms; `attempts()` counts them. */
+function alwaysFailing() {
   let attempts = 0;
   const pool = createEvictingPool<object>(
     {
@@ -68,30 +69,22 @@ test('a pool being drained is not refilled after a failure', async () => {
     () => false,
     5,
   );
-  await until('the first attempt', () => attempts === 1);
+  return { pool, attempts: () => attempts };
+}
+
+test('a pool being drained is not refilled after a failure', async () => {
+  const { pool, attempts } = alwaysFailing();
+  await until('the first attempt', () => attempts() === 1);
   const draining = pool.drain();
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(attempts, 1, 'no attempt after the drain began');
+  assert.equal(attempts(), 1, 'no attempt after the drain began');
   await draining;
   await pool.clear();
 });
 
 test('while not draining, the same failing factory is retried', async () => {
-  let attempts = 0;
-  const pool = createEvictingPool<object>(
-    {
-      create: async () => {
-        attempts++;
-        await new Promise((r) => setTimeout(r, 30));
-        throw new Error('down');
-      },
-      destroy: async () => undefined,
-    },
-    { min: 1, max: 1, autostart: true },
-    () => false,
-    5,
-  );
-  await until('a third attempt', () => attempts >= 3);
+  const { pool, attempts } = alwaysFailing();
+  await until('a third attempt', () => attempts() >= 3);
   await pool.drain();
   await pool.clear();
 });
