@@ -1,5 +1,6 @@
 import { readFileSync, unlinkSync } from 'node:fs';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { open, stat, unlink } from 'node:fs/promises';
+import { pidAlive, readPid } from '@mcp-code-mode/shim';
 
 /** Another live daemon holds the state directory. */
 export class DaemonRunningError extends Error {
@@ -22,22 +23,6 @@ export interface LockOptions {
   staleBreakMs?: number;
   retryMs?: number;
   timeoutMs?: number;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function readPid(path: string): Promise<number | undefined> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  const pid = Number.parseInt(text.trim(), 10);
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }
 
 async function createExclusive(path: string, content: string): Promise<boolean> {

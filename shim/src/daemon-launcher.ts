@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, open, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { ControlError } from './control-client.js';
+import { pidAlive, readPid } from './pid-file.js';
 import type { StatePaths } from './state-paths.js';
 
 /** Exit code of a daemon that found another daemon holding its state directory (EX_TEMPFAIL). */
@@ -27,6 +28,12 @@ export interface LauncherOptions {
   spawn?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
   /** Whether a live process holds the state directory's lock; normally read from the lock file. */
   lockHeld?: () => Promise<boolean>;
+}
+
+/** What became of a daemon process this launcher spawned, as far as it is known yet. */
+interface SpawnedDaemon {
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
+  spawnError?: Error;
 }
 
 /** Starts the daemon on demand, once, however many callers ask at the same time. */
@@ -95,7 +102,7 @@ export class DaemonLauncher {
   }
 
   /** One detached daemon process, its output in the log file; what becomes of it is recorded. */
-  private async spawnDaemon(program: string, args: string[]): Promise<{ exit?: { code: number | null; signal: NodeJS.Signals | null }; spawnError?: Error }> {
+  private async spawnDaemon(program: string, args: string[]): Promise<SpawnedDaemon> {
     const { paths } = this.options;
     // The log file takes the daemon's stdout and stderr: whatever it says before its logger exists
     // (a bad setting, no engine) lands there, and the error in start() quotes it.
@@ -107,7 +114,7 @@ export class DaemonLauncher {
     } finally {
       await log.close();
     }
-    const seen: { exit?: { code: number | null; signal: NodeJS.Signals | null }; spawnError?: Error } = {};
+    const seen: SpawnedDaemon = {};
     child.once('exit', (code, signal) => (seen.exit = { code, signal }));
     child.once('error', (err) => (seen.spawnError = err));
     // The daemon outlives this shim: the next client's shim will use it.
@@ -116,16 +123,10 @@ export class DaemonLauncher {
   }
 }
 
-/** True when the lock file names a process that is alive (EPERM: alive, someone else's). */
+/** True when the lock file names a process that is alive. */
 export async function lockHolderAlive(lockFile: string): Promise<boolean> {
-  const pid = Number.parseInt((await readFile(lockFile, 'utf8').catch(() => '')).trim(), 10);
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  const pid = await readPid(lockFile);
+  return pid !== undefined && pidAlive(pid);
 }
 
 /** The last lines of the daemon log, pino's JSON lines shown as their messages. */

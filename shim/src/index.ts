@@ -6,3 +6,4 @@ export { statePaths } from './state-paths.js';
 export type { StatePaths } from './state-paths.js';
 export { DaemonLauncher, DEFAULT_DAEMON_CLI, EXIT_ALREADY_RUNNING, logTail } from './daemon-launcher.js';
 export type { LauncherOptions } from './daemon-launcher.js';
+export { pidAlive, readPid } from './pid-file.js';

@@ -1,4 +1,3 @@
-/** Thrown when the wait queue is full: the caller should answer "busy". */
 /** The daemon is stopping: no run starts any more (the caller may send it to the next daemon). */
 export class ShuttingDownError extends Error {
   constructor() {
@@ -7,6 +6,7 @@ export class ShuttingDownError extends Error {
   }
 }
 
+/** Thrown when the wait queue is full: the caller should answer "busy". */
 export class BusyError extends Error {
   constructor(readonly running: number, readonly queued: number) {
     super(`all ${running} sandboxes are busy and ${queued} runs are already waiting; retry shortly, or raise MCP_BRIDGE_POOL_MAX / MCP_BRIDGE_QUEUE_MAX`);

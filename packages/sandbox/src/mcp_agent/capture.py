@@ -167,13 +167,24 @@ class _Prepared:
             pump.start()
             self.pumps.append(pump)
 
+    def fds(self) -> List[int]:
+        """Every fd it still holds (the write ends only until ``attach``)."""
+        return self.wake + self.write_fds + [pump.read_fd for pump in self.pumps]
+
     def intact(self) -> bool:
         """False when code run since (a thread of an earlier run in a session) closed one of its fds."""
-        fds = self.wake + self.write_fds + [pump.read_fd for pump in self.pumps]
         try:
-            return all(stat.S_ISFIFO(os.fstat(fd).st_mode) for fd in fds) and all(pump.is_alive() for pump in self.pumps)
+            return all(stat.S_ISFIFO(os.fstat(fd).st_mode) for fd in self.fds()) and all(pump.is_alive() for pump in self.pumps)
         except OSError:
             return False
+
+    def attach(self, emit: Emit, limit: int) -> None:
+        """Put the write ends on fds 1 and 2; the pumps forward to ``emit``, ``limit`` bytes each."""
+        for fd, write_fd, pump in zip((1, 2), self.write_fds, self.pumps):
+            pump.aim(emit, limit)
+            os.dup2(write_fd, fd)  # inheritable, so subprocesses write into the pipe too
+            os.close(write_fd)
+        self.write_fds = []
 
     def discard(self) -> None:
         try:
@@ -182,7 +193,7 @@ class _Prepared:
             pass
         for pump in self.pumps:
             pump.join(1.0)
-        for fd in self.wake + self.write_fds + [pump.read_fd for pump in self.pumps]:
+        for fd in self.fds():
             try:
                 os.close(fd)
             except OSError:
@@ -196,8 +207,7 @@ class OutputCapture:
     def __init__(self, diag: Callable[[str], None]) -> None:
         self._diag = diag
         self._ready: Optional[_Prepared] = None
-        self._pumps: List[_Pump] = []
-        self._wake: Optional[List[int]] = None
+        self._running: Optional[_Prepared] = None
 
     def prepare(self) -> None:
         if self._ready is None:
@@ -213,33 +223,29 @@ class OutputCapture:
         else:
             null_stdio()  # fds 0-2 may have been closed since it was prepared
         sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
-        self._wake = ready.wake
-        for fd, write_fd, pump in zip((1, 2), ready.write_fds, ready.pumps):
-            pump.aim(emit, limit)
-            os.dup2(write_fd, fd)  # inheritable, so subprocesses write into the pipe too
-            os.close(write_fd)
-            self._pumps.append(pump)
+        ready.attach(emit, limit)
+        self._running = ready
         sys.stdout = text_stream(1, "<stdout>")
         sys.stderr = text_stream(2, "<stderr>")
 
     def finish(self, timeout: Optional[float] = None) -> Dict[str, int]:
         """Flush, drain, detach; returns the bytes dropped per stream. ``timeout`` bounds the wait
         for each pump (for a process on its way out, which must not hang)."""
-        assert self._wake is not None, "finish() without start()"
+        running, self._running = self._running, None
+        assert running is not None, "finish() without start()"
         for stream in _distinct(sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             try:
                 stream.flush()
             except (OSError, ValueError) as exc:  # the code closed the stream or its fd
                 self._diag("could not flush %r at the end of the run: %s" % (stream, exc))
-        os.write(self._wake[1], b"!")
-        for pump in self._pumps:
+        os.write(running.wake[1], b"!")
+        for pump in running.pumps:
             pump.join(timeout)
         # From now on stray writes (lingering threads, children) go nowhere instead of EPIPE.
         null_stdio()
-        for fd in [pump.read_fd for pump in self._pumps] + self._wake:
+        for fd in running.fds():
             os.close(fd)
-        self._wake = None
-        return {pump.stream: pump.dropped for pump in self._pumps}
+        return {pump.stream: pump.dropped for pump in running.pumps}
 
 
 def _distinct(*streams: object) -> List[io.TextIOBase]:

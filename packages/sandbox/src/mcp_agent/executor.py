@@ -52,20 +52,15 @@ class Executor:
         self._sources = RunSources()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._pid = os.getpid()
-        self._capture: Optional[OutputCapture] = None
+        # The next run's capture: made at once, prepared (pipes, pump threads) when the agent is idle.
+        self._capture = OutputCapture(self._channel.diag)
 
     def prepare(self) -> None:
         """Make the next run's output capture now (pipes, pump threads), off the run's clock."""
         try:
-            self._next_capture().prepare()
+            self._capture.prepare()
         except OSError as exc:  # e.g. code of an earlier run in a session used up every fd
-            self._capture = None
             self._channel.diag("could not prepare the output capture ahead: %s" % exc)
-
-    def _next_capture(self) -> OutputCapture:
-        if self._capture is None:
-            self._capture = OutputCapture(self._channel.diag)
-        return self._capture
 
     @property
     def namespace(self) -> Dict[str, Any]:
@@ -82,7 +77,7 @@ class Executor:
             except ChannelClosed:
                 return  # the daemon is gone; the reader thread ends the agent
 
-        capture, self._capture = self._next_capture(), None
+        capture, self._capture = self._capture, OutputCapture(self._channel.diag)
         capture.start(emit, frame["maxOutputBytes"])
         os._exit = self._exit_keeping_output(capture)  # type: ignore[assignment]
         try:
