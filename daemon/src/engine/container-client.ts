@@ -61,6 +61,14 @@ function statusOf(err: unknown): number | undefined {
   return typeof err === 'object' && err !== null && 'statusCode' in err ? Number((err as { statusCode: unknown }).statusCode) : undefined;
 }
 
+/**
+ * The container no longer exists: 404, or Podman's 500 "... does not exist in database: no such
+ * container", which it answers for a container whose removal is under way.
+ */
+function containerGone(err: unknown): boolean {
+  return statusOf(err) === 404 || (statusOf(err) === 500 && /no such container/i.test(reason(err)));
+}
+
 function reason(err: unknown): string {
   if (err instanceof Error) {
     const json = (err as { json?: { message?: string } }).json;
@@ -178,8 +186,8 @@ export class DockerodeClient implements ContainerClient {
         return;
       } catch (err) {
         const status = statusOf(err);
-        // 404: already gone; 409: removal already in progress (another remove raced us).
-        if (status === 404 || status === 409) return;
+        // Already gone, or 409: removal already in progress (another remove raced us).
+        if (containerGone(err) || status === 409) return;
         if (status !== 500 || attempt >= 5) {
           throw new EngineError(`cannot remove container ${id.slice(0, 12)}: ${reason(err)}`, { cause: err });
         }
@@ -203,7 +211,7 @@ export class DockerodeClient implements ContainerClient {
       const info = await this.docker.getContainer(id).inspect();
       return { running: info.State.Running, oomKilled: info.State.OOMKilled, exitCode: info.State.ExitCode ?? null, status: info.State.Status };
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (containerGone(err)) return undefined;
       throw new EngineError(`cannot inspect container ${id.slice(0, 12)}: ${reason(err)}`, { cause: err });
     }
   }
