@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSandboxSpec } from '../daemon/src/engine/sandbox-spec.ts';
+import { buildSandboxSpec } from '../daemon/src/runtimes/container/sandbox-spec.ts';
 import { availableEngines, containersOf, type TestEngine } from '../test/helpers/engines.ts';
 import { CLI, startDaemonProcess, waitWarm, type DaemonHandle } from '../test/helpers/daemon-process.ts';
 import { dockerCli, dockerRunArgs } from './lib/baseline.ts';

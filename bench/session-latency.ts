@@ -3,7 +3,7 @@
 // Each run is timed from the request to the answer over the control socket (what the shim forwards).
 // "fresh, pool warm" waits for the warm pool to refill before each run (a model thinking between
 // calls); "fresh, back to back" does not (a burst). A session follow-up needs no container start.
-import type { ControlClient } from '@mcp-code-mode/shim';
+import type { ControlClient } from '@mcp-code-mode/client';
 import { availableEngines } from '../test/helpers/engines.ts';
 import { startDaemonProcess, waitWarm } from '../test/helpers/daemon-process.ts';
 import { summarize, timed, type Summary } from './lib/stats.ts';

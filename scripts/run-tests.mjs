@@ -12,7 +12,7 @@ const files = (dir) =>
     .sort();
 const selected = process.argv.slice(2);
 const list = selected.length > 0 ? selected : [...files('test/unit'), ...files('test/integration')];
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...list], {
+const result = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...list], {
   cwd: root,
   stdio: 'inherit',
 });

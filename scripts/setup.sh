@@ -67,7 +67,7 @@ engine() {
 # when its inputs changed); else a pull of python:3.12-slim; else the offline build from Debian packages.
 # With SETUP_ENGINES=all, the image is made present in every engine that answers (the tests use both).
 ensure_sandbox_image() {
-  local cli="$ROOT/daemon/bin/mcp-code-mode.js"
+  local cli="$ROOT/packages/cli/bin/mcp-code-mode.js"
   if [ "${SETUP_ENGINES:-}" = all ]; then
     local sock
     for sock in /var/run/docker.sock /run/podman/podman.sock; do

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { SandboxSpec } from '../../daemon/src/engine/sandbox-spec.ts';
+import type { SandboxSpec } from '../../daemon/src/runtimes/container/sandbox-spec.ts';
 
 /**
  * The Python bridge's design: one `docker run --rm` per call, with the same image and the same

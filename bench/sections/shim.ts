@@ -5,7 +5,7 @@ import { pair } from '../lib/report.ts';
 import { summarize } from '../lib/stats.ts';
 import type { Section } from './index.ts';
 
-const SHIM = new URL('../../shim/bin/mcp-code-mode-shim.js', import.meta.url).pathname;
+const SHIM = new URL('../../packages/cli/bin/mcp-code-mode-shim.js', import.meta.url).pathname;
 
 /** Warm run of print(1) as an MCP client sees it: the SDK's Client over stdio to the shim. */
 export const shimSection: Section = {

@@ -1,6 +1,6 @@
 import { readFileSync, unlinkSync } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
-import { pidAlive, readPid } from '@mcp-code-mode/shim';
+import { pidAlive, readPid } from '@mcp-code-mode/client';
 
 /** Another live daemon holds the state directory. */
 export class DaemonRunningError extends Error {

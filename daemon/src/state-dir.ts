@@ -1,3 +1,3 @@
-// The state directory layout is shared with the shim (which must find or start the daemon); one definition.
-export { statePaths } from '@mcp-code-mode/shim';
-export type { StatePaths } from '@mcp-code-mode/shim';
+// The state directory layout is shared with the shim and the CLI (which must find or start the daemon); one definition.
+export { statePaths } from '@mcp-code-mode/client';
+export type { StatePaths } from '@mcp-code-mode/client';

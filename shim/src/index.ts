@@ -1,9 +1,9 @@
-// The light part of the shim package: what the CLI and the daemon use to reach (or start) a daemon.
-// The MCP server itself is `@mcp-code-mode/shim/server`, loaded only by those who serve MCP.
-export { ControlClient, ControlError } from './control-client.js';
-export type { RunCall } from './control-client.js';
-export { statePaths } from './state-paths.js';
-export type { StatePaths } from './state-paths.js';
-export { DaemonLauncher, DEFAULT_DAEMON_CLI, EXIT_ALREADY_RUNNING, logTail } from './daemon-launcher.js';
-export type { LauncherOptions } from './daemon-launcher.js';
-export { pidAlive, readPid } from './pid-file.js';
+// `@mcp-code-mode/shim`: the stdio MCP server that MCP clients launch, and its parts. It reaches the daemon
+// through `@mcp-code-mode/client` and never imports the daemon.
+export { CAPABILITIES_URI, SANDBOX_MANUAL, TOOL_NAME, runPythonTool } from './manual.js';
+export { ProgressReporter } from './progress.js';
+export type { ProgressUpdate, ProgressOptions } from './progress.js';
+export { createShimServer, failureResult, toToolResult } from './server.js';
+export type { RunForwarder, ShimDeps } from './server.js';
+export { runShim, SHIM_VERSION } from './main.js';
+export type { ShimOptions } from './main.js';

@@ -1,10 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { EnvConfigSchema } from '@mcp-code-mode/protocol';
-import { ControlClient } from './control-client.js';
-import { DaemonLauncher } from './daemon-launcher.js';
+import { ControlClient, DaemonLauncher, statePaths } from '@mcp-code-mode/client';
 import { createShimServer } from './server.js';
-import { statePaths } from './state-paths.js';
 
 export const SHIM_VERSION = '0.1.0';
 
@@ -12,8 +10,8 @@ export interface ShimOptions {
   env: Record<string, string | undefined>;
   stdin?: Readable;
   stdout?: Writable;
-  /** Program and arguments that run the daemon in the background (default: the daemon CLI beside this package). */
-  daemonCommand?: string[];
+  /** Program and arguments that run the daemon in the background; the CLI, which knows where it is, gives them. */
+  daemonCommand: string[];
   readyTimeoutMs?: number;
 }
 
@@ -31,7 +29,7 @@ export async function runShim(options: ShimOptions): Promise<{ closed: Promise<v
     env: options.env,
     autostart: autostart.success ? autostart.data : true,
     alive: () => control.alive(),
-    ...(options.daemonCommand ? { command: options.daemonCommand } : {}),
+    command: options.daemonCommand,
     ...(options.readyTimeoutMs ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
   });
   const server = createShimServer({ control, ensureDaemon: () => launcher.ensure(), version: SHIM_VERSION });

@@ -10,7 +10,7 @@ import {
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { RunResponse, RunResult } from '@mcp-code-mode/protocol';
-import { ControlError, type RunCall } from './control-client.js';
+import { ControlError, type RunCall } from '@mcp-code-mode/client';
 import { CAPABILITIES_URI, runPythonTool, SANDBOX_MANUAL, TOOL_NAME } from './manual.js';
 import { ProgressReporter } from './progress.js';
 

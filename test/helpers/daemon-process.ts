@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ControlClient } from '@mcp-code-mode/shim';
+import { ControlClient } from '@mcp-code-mode/client';
 import { statePaths } from '../../daemon/src/state-dir.ts';
 import type { TestEngine } from './engines.ts';
 
-export const CLI = fileURLToPath(new URL('../../daemon/bin/mcp-code-mode.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../packages/cli/bin/mcp-code-mode.js', import.meta.url));
 
 export interface DaemonHandle {
   stateDir: string;

@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { fileURLToPath } from 'node:url';
 
-export const SHIM_BIN = fileURLToPath(new URL('../../shim/bin/mcp-code-mode-shim.js', import.meta.url));
+export const SHIM_BIN = fileURLToPath(new URL('../../packages/cli/bin/mcp-code-mode-shim.js', import.meta.url));
 
 export interface ShimClient {
   client: Client;

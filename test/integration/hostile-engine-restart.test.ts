@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
-import { ControlError } from '@mcp-code-mode/shim';
+import { ControlError } from '@mcp-code-mode/client';
 import { availableEngines, type TestEngine } from '../helpers/engines.ts';
 import { CASE, containerRunning, eventually, POOL_SIZE, settled, startHostileDaemon, type HostileDaemon } from '../helpers/hostile.ts';
 

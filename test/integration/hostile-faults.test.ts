@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { ControlError } from '@mcp-code-mode/shim';
+import { ControlError } from '@mcp-code-mode/client';
 import { availableEngines, containersOf } from '../helpers/engines.ts';
 import { CLI, waitWarm } from '../helpers/daemon-process.ts';
 import { CASE, containerRunning, eventually, hostileHandle, POOL_SIZE, settled, startHostileDaemon, type HostileDaemon } from '../helpers/hostile.ts';

@@ -5,7 +5,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { RunResult } from '@mcp-code-mode/protocol';
 import type { DaemonHandle } from '../helpers/daemon-process.ts';
 
-export const SHIM = fileURLToPath(new URL('../../shim/bin/mcp-code-mode-shim.js', import.meta.url));
+export const SHIM = fileURLToPath(new URL('../../packages/cli/bin/mcp-code-mode-shim.js', import.meta.url));
 
 export interface ShimClient {
   /** One run_python call; the result as the client sees it (structuredContent), and its text. */

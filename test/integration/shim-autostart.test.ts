@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ControlClient } from '@mcp-code-mode/shim';
+import { ControlClient } from '@mcp-code-mode/client';
 import { statePaths } from '../../daemon/src/state-dir.ts';
 import { availableEngines, containersOf, type TestEngine } from '../helpers/engines.ts';
 import { callRun, connectShim } from '../helpers/shim-client.ts';

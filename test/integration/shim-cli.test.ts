@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { DaemonStatusSchema } from '@mcp-code-mode/protocol';
-import { ControlClient } from '@mcp-code-mode/shim';
+import { ControlClient } from '@mcp-code-mode/client';
 import { statePaths } from '../../daemon/src/state-dir.ts';
 import { CLI } from '../helpers/daemon-process.ts';
 import { availableEngines } from '../helpers/engines.ts';

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DaemonStatus } from '@mcp-code-mode/protocol';
-import { bridgeEnvironment, clientSnippet } from '../../daemon/src/cli/client-config.ts';
-import { formatChecks, runDoctor, type DoctorDeps } from '../../daemon/src/cli/doctor.ts';
-import { formatLogLine, logsCommand } from '../../daemon/src/cli/logs.ts';
-import { formatStatus } from '../../daemon/src/cli/status-command.ts';
+import { bridgeEnvironment, clientSnippet } from '../../packages/cli/src/client-config.ts';
+import { formatChecks, runDoctor, type DoctorDeps } from '../../packages/cli/src/doctor.ts';
+import { formatLogLine, logsCommand } from '../../packages/cli/src/logs.ts';
+import { formatStatus } from '../../packages/cli/src/status-command.ts';
 
 const status: DaemonStatus = {
   version: '0.1.0',

@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { DockerodeClient, EngineError } from '../../daemon/src/engine/container-client.ts';
-import { buildSandboxSpec } from '../../daemon/src/engine/sandbox-spec.ts';
+import { DockerodeClient, EngineError } from '../../daemon/src/runtimes/container/container-client.ts';
+import { buildSandboxSpec } from '../../daemon/src/runtimes/container/sandbox-spec.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcm-profile-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ControlClient, ControlError } from '../../shim/src/control-client.ts';
+import { ControlClient, ControlError } from '../../packages/client/src/control-client.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcm-control-client-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { detectEngine } from '../../daemon/src/engine/detect.ts';
+import { detectEngine } from '../../daemon/src/runtimes/container/detect.ts';
 
 const only = (...paths: string[]) => async (p: string) => paths.includes(p);
 

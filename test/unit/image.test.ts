@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { ContainerClient } from '../../daemon/src/engine/container-client.ts';
-import { builderEnv, ensureImage, LOCAL_IMAGE } from '../../daemon/src/engine/image.ts';
+import type { ContainerClient } from '../../daemon/src/runtimes/container/container-client.ts';
+import { builderEnv, ensureImage, LOCAL_IMAGE } from '../../daemon/src/runtimes/container/image.ts';
 
 /** A fake engine with a set of present images; `pull` may claim success without pulling (as Podman's can). */
 function fakeClient(present: Set<string>, pull: (ref: string) => void): ContainerClient {

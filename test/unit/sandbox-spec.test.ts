@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildSandboxSpec } from '../../daemon/src/engine/sandbox-spec.ts';
+import { buildSandboxSpec } from '../../daemon/src/runtimes/container/sandbox-spec.ts';
 
 const limits = { image: 'img:1', user: '65534:65534', memoryBytes: 512 * 1024 ** 2, pids: 128, tmpfsBytes: 64 * 1024 ** 2, nofile: 1024, nproc: 4096 };
 

@@ -8,7 +8,7 @@ import {
   PERMISSIVE_BASE,
   sandboxSeccompProfile,
   type SeccompProfile,
-} from '../../daemon/src/engine/seccomp.ts';
+} from '../../daemon/src/runtimes/container/seccomp.ts';
 
 // A small allowlist base of our own, shaped like the engines' defaults.
 const BASE: SeccompProfile = {

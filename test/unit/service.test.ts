@@ -14,7 +14,7 @@ import {
   systemdUnit,
   type ServiceDeps,
   type ServiceSpec,
-} from '../../daemon/src/cli/service.ts';
+} from '../../packages/cli/src/service.ts';
 
 const spec: ServiceSpec = {
   node: process.execPath,

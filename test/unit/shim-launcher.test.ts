@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ControlError } from '../../shim/src/control-client.ts';
-import { DaemonLauncher, EXIT_ALREADY_RUNNING, lockHolderAlive, logTail, type LauncherOptions } from '../../shim/src/daemon-launcher.ts';
-import { statePaths } from '../../shim/src/state-paths.ts';
+import { ControlError } from '../../packages/client/src/control-client.ts';
+import { DaemonLauncher, EXIT_ALREADY_RUNNING, lockHolderAlive, logTail, type LauncherOptions } from '../../packages/client/src/daemon-launcher.ts';
+import { statePaths } from '../../packages/client/src/state-paths.ts';
 
 class FakeChild extends EventEmitter {
   unrefed = false;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { RunResponse } from '@mcp-code-mode/protocol';
-import { ControlError, type RunCall } from '../../shim/src/control-client.ts';
+import { ControlError, type RunCall } from '@mcp-code-mode/client';
 import { CAPABILITIES_URI, SANDBOX_MANUAL } from '../../shim/src/manual.ts';
 import { createShimServer, type RunForwarder } from '../../shim/src/server.ts';
 

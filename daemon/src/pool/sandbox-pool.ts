@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'generic-pool';
 import type { Logger } from 'pino';
-import { EngineError, type ContainerClient } from '../engine/container-client.js';
-import { LABEL_DAEMON, LABEL_OWNER, type SandboxSpec } from '../engine/sandbox-spec.js';
+import { EngineError, type ContainerClient } from '../runtimes/container/container-client.js';
+import { LABEL_DAEMON, LABEL_OWNER, type SandboxSpec } from '../runtimes/container/sandbox-spec.js';
 import { Sandbox } from '../sandbox/sandbox.js';
 import { createEvictingPool } from './evicting-pool.js';
 import { RunGate, ShuttingDownError } from './run-gate.js';

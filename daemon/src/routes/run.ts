@@ -1,6 +1,6 @@
 import { RunRequestSchema, type OutputMode, type RunResponse } from '@mcp-code-mode/protocol';
 import type { FastifyInstance } from 'fastify';
-import { EngineError } from '../engine/container-client.js';
+import { EngineError } from '../runtimes/container/container-client.js';
 import { ApiError } from '../errors.js';
 import { BusyError, ShuttingDownError } from '../pool/run-gate.js';
 import type { RunExecutor } from '../runs/executor.js';

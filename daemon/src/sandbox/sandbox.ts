@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { AgentFrameSchema, MAX_FRAME_BYTES, WIRE_VERSION, type AgentFrame, type HostFrame, type ReadyFrame } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
-import type { AttachedContainer, ContainerClient } from '../engine/container-client.js';
+import type { AttachedContainer, ContainerClient } from '../runtimes/container/container-client.js';
 import { encodeFrame, FrameDecoder } from '../wire/frames.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

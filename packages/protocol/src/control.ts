@@ -40,6 +40,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export const CLIENT_ERROR_CODES = {
   daemon_not_running: 'Nothing answers on the control socket (no daemon runs for this state directory), or a stopping daemon closed the connection before taking the run.',
   daemon_unreachable: 'The connection to the daemon broke during a request (the daemon stopped or crashed).',
+  daemon_timeout: 'The daemon accepted the connection but did not answer in time (it is hung or overloaded).',
   bad_response: 'The daemon answered with something that is not the expected JSON.',
   autostart_disabled: 'No daemon runs and MCP_BRIDGE_AUTOSTART=0 forbids starting one.',
   daemon_start_failed: 'A daemon was started but did not answer in time, or exited; its log says why.',

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { SessionListSchema, type SessionList, type SessionsStatus } from '@mcp-code-mode/protocol';
-import { ControlClient, ControlError, statePaths } from '@mcp-code-mode/shim';
+import { ControlClient, ControlError, statePaths } from '@mcp-code-mode/client';
 import { UsageError, type CliContext } from './context.js';
 
 const USAGE = 'sessions list [--json] | sessions end ID';

@@ -7,7 +7,7 @@ import type { EngineEndpoint } from './detect.js';
 export const DEFAULT_IMAGE = 'python:3.12-slim';
 /** The image built from Debian packages when the default cannot be pulled. */
 export const LOCAL_IMAGE = 'mcp-code-mode/sandbox:local';
-export const BUILD_SCRIPT = fileURLToPath(new URL('../../../docker/build-local-image.sh', import.meta.url));
+export const BUILD_SCRIPT = fileURLToPath(new URL('../../../../docker/build-local-image.sh', import.meta.url));
 
 export interface ImageOptions {
   image: string;

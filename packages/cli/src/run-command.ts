@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { OutputMode } from '@mcp-code-mode/protocol';
-import { ControlClient, statePaths } from '@mcp-code-mode/shim';
+import { ControlClient, statePaths } from '@mcp-code-mode/client';
 import { UsageError, type CliContext } from './context.js';
 
 async function readCode(positionals: string[], inline: string | undefined, stdin: AsyncIterable<Buffer | string>): Promise<string> {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DaemonStatusSchema, type DaemonStatus } from '@mcp-code-mode/protocol';
-import { ControlClient, ControlError, statePaths } from '@mcp-code-mode/shim';
+import { ControlClient, ControlError, statePaths } from '@mcp-code-mode/client';
 import type { CliContext } from './context.js';
 import { formatSessionsStatus } from './sessions-command.js';
 

@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ENV_VARIABLES } from '@mcp-code-mode/protocol';
-import { EXIT_ALREADY_RUNNING, statePaths } from '@mcp-code-mode/shim';
+import { EXIT_ALREADY_RUNNING, statePaths } from '@mcp-code-mode/client';
 import { CLI_BIN, UsageError, type CliContext } from './context.js';
 
 export const SYSTEMD_UNIT_NAME = 'mcp-code-mode.service';

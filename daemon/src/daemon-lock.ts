@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import type { StatePaths } from '@mcp-code-mode/shim';
-import { acquireInstanceLock, DaemonRunningError, type InstanceLock } from '../instance-lock.js';
+import type { StatePaths } from '@mcp-code-mode/client';
+import { acquireInstanceLock, DaemonRunningError, type InstanceLock } from './instance-lock.js';
 
 /**
  * Takes the state directory for this daemon process before any other work (no engine call, no MCP

@@ -1,5 +1,5 @@
 // Loaded on demand by `mcp-code-mode shim`, so that the other commands never load the MCP server.
-import { runShim } from '@mcp-code-mode/shim/server';
+import { runShim } from '@mcp-code-mode/shim';
 import { CLI_BIN } from './context.js';
 
 /** `mcp-code-mode shim`: the stdio MCP server, until the client closes stdin or a signal arrives. */

@@ -10,7 +10,7 @@ export interface CliContext {
 /** Thrown for a wrong command line or setting; main.ts prints it and exits with 2. */
 export class UsageError extends Error {}
 
-/** The daemon CLI (`mcp-code-mode`) of this checkout. */
-export const CLI_BIN = fileURLToPath(new URL('../../bin/mcp-code-mode.js', import.meta.url));
-/** The shim bin (`mcp-code-mode-shim`) of this checkout: what MCP clients launch. */
-export const SHIM_BIN = fileURLToPath(new URL('../../../shim/bin/mcp-code-mode-shim.js', import.meta.url));
+/** The daemon CLI (`mcp-code-mode`) of this installation. */
+export const CLI_BIN = fileURLToPath(new URL('../bin/mcp-code-mode.js', import.meta.url));
+/** The shim bin (`mcp-code-mode-shim`) of this installation: what MCP clients launch. */
+export const SHIM_BIN = fileURLToPath(new URL('../bin/mcp-code-mode-shim.js', import.meta.url));

@@ -3,9 +3,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
- * Where a daemon keeps its socket, pid, lock and log. Lives in the shim package because both the
- * shim (which must find, or start, the daemon) and the daemon need it, and the shim never imports
- * the daemon.
+ * Where a daemon keeps its socket, pid, lock and log: one definition for the daemon, which makes
+ * them, and for the shim and the CLI, which must find (or start) it.
  */
 export interface StatePaths {
   dir: string;

@@ -1,11 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { DaemonStatusSchema, parseEnvConfig, type DaemonStatus } from '@mcp-code-mode/protocol';
-import { ControlClient, ControlError, statePaths } from '@mcp-code-mode/shim';
-import { discoverServers } from '../config/discover.js';
-import { DockerodeClient, type ContainerClient } from '../engine/container-client.js';
-import { detectEngine, type EngineEndpoint } from '../engine/detect.js';
-import { LOCAL_IMAGE } from '../engine/image.js';
+import { ControlClient, ControlError, statePaths } from '@mcp-code-mode/client';
+import { discoverServers } from '@mcp-code-mode/daemon/config';
+import { detectEngine, DockerodeClient, LOCAL_IMAGE, type ContainerClient, type EngineEndpoint } from '@mcp-code-mode/daemon/container';
 import type { CliContext } from './context.js';
 
 export interface Check {

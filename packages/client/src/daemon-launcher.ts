@@ -1,16 +1,12 @@
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, open, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { ControlError } from './control-client.js';
 import { pidAlive, readPid } from './pid-file.js';
 import type { StatePaths } from './state-paths.js';
 
 /** Exit code of a daemon that found another daemon holding its state directory (EX_TEMPFAIL). */
 export const EXIT_ALREADY_RUNNING = 75;
-
-/** The daemon CLI next to this package in the repository (npm workspaces keep them side by side). */
-export const DEFAULT_DAEMON_CLI = fileURLToPath(new URL('../../daemon/bin/mcp-code-mode.js', import.meta.url));
 
 export interface LauncherOptions {
   paths: StatePaths;
@@ -20,8 +16,8 @@ export interface LauncherOptions {
   autostart: boolean;
   /** How to answer "is a daemon there?"; normally ControlClient.alive. */
   alive: () => Promise<boolean>;
-  /** Program and arguments that run the daemon in the background. */
-  command?: string[];
+  /** Program and arguments that run the daemon in the background (the CLI knows them; this package does not). */
+  command: string[];
   /** How long a new daemon may take to answer (the first start may build the sandbox image). */
   readyTimeoutMs?: number;
   pollMs?: number;
@@ -39,11 +35,9 @@ interface SpawnedDaemon {
 /** Starts the daemon on demand, once, however many callers ask at the same time. */
 export class DaemonLauncher {
   private starting: Promise<void> | undefined;
-  private readonly command: string[];
   private readonly spawn: NonNullable<LauncherOptions['spawn']>;
 
   constructor(private readonly options: LauncherOptions) {
-    this.command = options.command ?? [process.execPath, DEFAULT_DAEMON_CLI, 'daemon', '--background'];
     this.spawn = options.spawn ?? nodeSpawn;
   }
 
@@ -65,7 +59,7 @@ export class DaemonLauncher {
 
   private async start(): Promise<void> {
     const { paths } = this.options;
-    const [program, ...args] = this.command;
+    const [program, ...args] = this.options.command;
     if (!program) throw new Error('the daemon command is empty');
     if (args[0] && args[0].endsWith('.js') && !existsSync(args[0])) {
       throw new ControlError('daemon_start_failed', `cannot start the daemon: ${args[0]} is missing (is the daemon package built? run \`npm run build\`)`);
@@ -79,7 +73,7 @@ export class DaemonLauncher {
       for (;;) {
         if (await this.options.alive()) return;
         if (child.spawnError) {
-          throw new ControlError('daemon_start_failed', `cannot start the daemon (${this.command.join(' ')}): ${child.spawnError.message}`, { cause: child.spawnError });
+          throw new ControlError('daemon_start_failed', `cannot start the daemon (${this.options.command.join(' ')}): ${child.spawnError.message}`, { cause: child.spawnError });
         }
         if (child.exit && child.exit.code !== EXIT_ALREADY_RUNNING) {
           throw new ControlError(

@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { statePaths } from '@mcp-code-mode/shim';
+import { statePaths } from '@mcp-code-mode/client';
 import { UsageError, type CliContext } from './context.js';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };

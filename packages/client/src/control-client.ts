@@ -14,6 +14,22 @@ export class ControlError extends Error {
   }
 }
 
+/** Every request has an end: the caller's signal, and a timeout (none stays open forever). */
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Whole request, answer included; default 10 s (`alive`: 2 s; `run`: none, see answerTimeoutMs). */
+  timeoutMs?: number;
+  /**
+   * Until the daemon begins to answer; default 15 s. A daemon that accepts the connection and never
+   * answers is told from one that runs long code: the daemon answers a run's headers before it starts.
+   */
+  answerTimeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const ALIVE_TIMEOUT_MS = 2_000;
+const DEFAULT_ANSWER_TIMEOUT_MS = 15_000;
+
 export interface RunCall {
   code: unknown;
   servers?: unknown;
@@ -26,8 +42,45 @@ export interface RunCall {
 export class ControlClient {
   constructor(readonly socketPath: string) {}
 
-  private send(method: string, path: string, body: unknown, options: { signal?: AbortSignal; accept?: string; onLine?: (line: unknown) => void } = {}): Promise<{ status: number; body: unknown }> {
-    return new Promise((resolve, reject) => {
+  private send(
+    method: string,
+    path: string,
+    body: unknown,
+    options: RequestOptions & { accept?: string; onLine?: (line: unknown) => void } = {},
+  ): Promise<{ status: number; body: unknown }> {
+    const timeoutMs = options.timeoutMs;
+    const answerTimeoutMs = options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
+    // One controller ends the request for every reason; `why` says which, so that a timeout is
+    // reported as a timeout (naming the limit) and the caller's own abort as that.
+    const control = new AbortController();
+    let why: ControlError | undefined;
+    const expire = (ms: number, what: string): NodeJS.Timeout => {
+      const timer = setTimeout(() => {
+        why = new ControlError('daemon_timeout', `the daemon at ${this.socketPath} did not ${what} within ${ms} ms; is it hung? (\`mcp-code-mode doctor\`, or stop it with \`mcp-code-mode stop\`)`);
+        control.abort(why);
+      }, ms);
+      timer.unref();
+      return timer;
+    };
+    const total = timeoutMs !== undefined ? expire(timeoutMs, 'answer') : undefined;
+    let first: NodeJS.Timeout | undefined = expire(answerTimeoutMs, 'begin to answer');
+    const onCallerAbort = (): void => control.abort(options.signal?.reason);
+    if (options.signal?.aborted) onCallerAbort();
+    else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const cleanup = (): void => {
+      clearTimeout(total);
+      clearTimeout(first);
+      options.signal?.removeEventListener('abort', onCallerAbort);
+    };
+    return new Promise<{ status: number; body: unknown }>((resolveRaw, rejectRaw) => {
+      const resolve = (value: { status: number; body: unknown }): void => {
+        cleanup();
+        resolveRaw(value);
+      };
+      const reject = (err: unknown): void => {
+        cleanup();
+        rejectRaw(why ?? err);
+      };
       let answered = false;
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const req = request(
@@ -42,10 +95,12 @@ export class ControlClient {
             ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
             ...(options.accept ? { accept: options.accept } : {}),
           },
-          ...(options.signal ? { signal: options.signal } : {}),
+          signal: control.signal,
         },
         (res) => {
           answered = true;
+          clearTimeout(first);
+          first = undefined;
           if (options.onLine && /ndjson/.test(String(res.headers['content-type']))) {
             let last: unknown;
             const lines = createInterface({ input: res });
@@ -80,7 +135,8 @@ export class ControlClient {
         },
       );
       req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.name === 'AbortError') return reject(err);
+        if (why) return reject(why);
+        if (err.name === 'AbortError') return reject(options.signal?.reason ?? err);
         // Refused or missing socket: the request never reached a daemon, so it is safe to start one and retry.
         if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
           return reject(
@@ -121,10 +177,10 @@ export class ControlClient {
    * breaks before the daemon answered is told apart (`daemon_not_running`: the code never ran) from
    * one that breaks mid-run (`daemon_unreachable`: it may have).
    */
-  async run(call: RunCall, options: { signal?: AbortSignal; onOutput?: (stream: string, text: string) => void } = {}): Promise<RunResponse> {
-    const onOutput = options.onOutput;
+  async run(call: RunCall, options: RequestOptions & { onOutput?: (stream: string, text: string) => void } = {}): Promise<RunResponse> {
+    const { onOutput, ...request } = options;
     const { status, body } = await this.send('POST', '/v1/run', call, {
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...request,
       accept: 'application/x-ndjson',
       onLine: (line) => {
         const l = line as { type?: string; stream?: string; text?: string };
@@ -139,28 +195,28 @@ export class ControlClient {
     throw new ControlError('daemon_unreachable', 'the daemon closed the run without an answer (did it stop or crash?)');
   }
 
-  async get(path: string): Promise<unknown> {
-    const { status, body } = await this.send('GET', path, undefined);
+  async get(path: string, options: RequestOptions = {}): Promise<unknown> {
+    const { status, body } = await this.send('GET', path, undefined, { timeoutMs: DEFAULT_TIMEOUT_MS, ...options });
     if (status !== 200) ControlClient.fail(status, body);
     return body;
   }
 
-  async delete(path: string): Promise<unknown> {
-    const res = await this.send('DELETE', path, undefined);
+  async delete(path: string, options: RequestOptions = {}): Promise<unknown> {
+    const res = await this.send('DELETE', path, undefined, { timeoutMs: DEFAULT_TIMEOUT_MS, ...options });
     if (res.status !== 200) ControlClient.fail(res.status, res.body);
     return res.body;
   }
 
-  async post(path: string, body: unknown = {}): Promise<unknown> {
-    const res = await this.send('POST', path, body);
+  async post(path: string, body: unknown = {}, options: RequestOptions = {}): Promise<unknown> {
+    const res = await this.send('POST', path, body, { timeoutMs: DEFAULT_TIMEOUT_MS, ...options });
     if (res.status !== 200) ControlClient.fail(res.status, res.body);
     return res.body;
   }
 
-  /** True when a daemon answers on the socket. */
-  async alive(): Promise<boolean> {
+  /** True when a daemon answers on the socket (within 2 s unless told otherwise). */
+  async alive(options: RequestOptions = {}): Promise<boolean> {
     try {
-      await this.get('/v1/status');
+      await this.get('/v1/status', { timeoutMs: ALIVE_TIMEOUT_MS, answerTimeoutMs: ALIVE_TIMEOUT_MS, ...options });
       return true;
     } catch {
       return false;

@@ -2,10 +2,10 @@
 // when that command runs, so that `run`, `status` or `--version` do not load the engine, the MCP SDK
 // and the daemon.
 import { homedir } from 'node:os';
-import { ControlError } from '@mcp-code-mode/shim';
-import type { DiscoveryInputs } from '../config/sources.js';
+import { ControlError } from '@mcp-code-mode/client';
+import type { DiscoveryInputs } from '@mcp-code-mode/daemon/config';
 import { UsageError, type CliContext } from './context.js';
-import { VERSION } from '../version.js';
+import { VERSION } from './version.js';
 
 const USAGE = `mcp-code-mode ${VERSION}: run Python in warm, locked-down containers, with your MCP servers as async functions.
 
@@ -41,14 +41,9 @@ async function main(argv: string[]): Promise<number> {
   const ctx: CliContext = { env: process.env, stdout: process.stdout, stderr: process.stderr };
   switch (command) {
     case 'daemon':
-      return (await import('./daemon-command.js')).daemonCommand(rest, {
-        env: process.env,
-        discovery: discoveryInputs(),
-        stderr: process.stderr,
-        onSignals: (stop) => ['SIGTERM', 'SIGINT'].forEach((signal) => process.once(signal, () => stop(signal))),
-        onExit: (fn) => process.once('exit', fn),
-        exit: (code) => process.exit(code),
-      });
+      // The daemon's own entry reads the environment, argv (--background) and signals, and sets the exit code.
+      await import('@mcp-code-mode/daemon/main');
+      return typeof process.exitCode === 'number' ? process.exitCode : 0;
     case 'start':
       return (await import('./start-stop.js')).startCommand(rest, ctx);
     case 'logs':

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DaemonStatusSchema } from '@mcp-code-mode/protocol';
-import { ControlClient, ControlError, DaemonLauncher, statePaths } from '@mcp-code-mode/shim';
+import { ControlClient, ControlError, DaemonLauncher, statePaths } from '@mcp-code-mode/client';
 import { CLI_BIN, UsageError, type CliContext } from './context.js';
 
 function seconds(raw: string | undefined, option: string): number {
