@@ -4,8 +4,8 @@
 // "fresh, pool warm" waits for the warm pool to refill before each run (a model thinking between
 // calls); "fresh, back to back" does not (a burst). A session follow-up needs no container start.
 import type { ControlClient } from '@mcp-code-mode/client';
-import { availableEngines } from '../test/helpers/engines.ts';
-import { startDaemonProcess, waitWarm } from '../test/helpers/daemon-process.ts';
+import { availableEngines } from '../test/support/engines.ts';
+import { startDaemonProcess, waitWarm } from '../test/support/daemon-process.ts';
 import { summarize, timed, type Summary } from './lib/stats.ts';
 
 const N = Number(process.env.BENCH_N ?? 50);

@@ -1,5 +1,5 @@
-import type { TestEngine } from '../../test/helpers/engines.ts';
-import type { DaemonHandle } from '../../test/helpers/daemon-process.ts';
+import type { TestEngine } from '../../test/support/engines.ts';
+import type { DaemonHandle } from '../../test/support/daemon-process.ts';
 import type { Row } from '../lib/report.ts';
 import { shimSection } from './shim.ts';
 import { tokensSection } from './tokens.ts';

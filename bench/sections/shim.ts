@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { waitWarm } from '../../test/helpers/daemon-process.ts';
+import { waitWarm } from '../../test/support/daemon-process.ts';
 import { pair } from '../lib/report.ts';
 import { summarize } from '../lib/stats.ts';
 import type { Section } from './index.ts';

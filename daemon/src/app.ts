@@ -2,20 +2,18 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DaemonStatus, OutputMode } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.js';
-import type { SandboxPool } from './pool/sandbox-pool.js';
-import type { RunExecutor } from './runs/executor.js';
+import type { ToolHost } from './rpc/tool-host.js';
+import type { RunService } from './runs/run-service.js';
 import { registerRunRoute } from './routes/run.js';
 import { registerStatusRoute } from './routes/status.js';
 import { registerServerRoutes } from './routes/servers.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import type { SessionManager, SessionSandbox } from './sessions/session-manager.js';
-import type { ToolHost } from './runs/tool-host.js';
 
 export interface AppDeps {
-  executor: RunExecutor;
+  runs: Pick<RunService, 'run'>;
   toolHost: ToolHost;
-  pool: SandboxPool;
-  /** Absent: no /v1/sessions routes (runs with `session` are refused by the executor). */
+  /** Absent: no /v1/sessions routes (runs with `session` are refused by the run service). */
   sessions?: SessionManager<SessionSandbox>;
   outputMode: OutputMode;
   logger: Logger;
@@ -29,7 +27,7 @@ export interface AppDeps {
 
 /** The control API, built apart from listening so tests can use `inject()`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  // Per-request logs stay out of the log at info level: a run is logged by the executor, once.
+  // Per-request logs stay out of the log at info level.
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: deps.bodyLimitBytes,

@@ -6,15 +6,13 @@ import type { EnvConfig } from '@mcp-code-mode/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
-import { DockerodeClient, EngineError, type ContainerClient, type EngineVersion } from './runtimes/container/container-client.js';
-import { detectEngine } from './runtimes/container/detect.js';
-import { builderEnv, ensureImage } from './runtimes/container/image.js';
-import { buildSandboxSpec, LABEL_DAEMON, LABEL_OWNER } from './runtimes/container/sandbox-spec.js';
-import { loadBaseProfile, PERMISSIVE_BASE, sandboxSeccompProfile } from './runtimes/container/seccomp.js';
-import { removeOrphans, SandboxPool } from './pool/sandbox-pool.js';
-import { RunExecutor } from './runs/executor.js';
-import { EmptyToolHost, type ToolHost } from './runs/tool-host.js';
 import { Observability } from './observability.js';
+import { removeLeftovers, SandboxPool } from './pool/sandbox-pool.js';
+import { RpcRouter } from './rpc/rpc-router.js';
+import { EmptyToolHost, type ToolHost } from './rpc/tool-host.js';
+import { openContainerRuntime } from './runtimes/container/open.js';
+import type { SandboxRuntime } from './runtimes/runtime.js';
+import { RunService } from './runs/run-service.js';
 import { buildAgentBundle } from './sandbox/agent-bundle.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { SessionManager } from './sessions/session-manager.js';
@@ -40,7 +38,7 @@ export interface RunningDaemon {
   readonly app: FastifyInstance;
   readonly pool: SandboxPool;
   readonly sessions: SessionManager<Sandbox>;
-  readonly client: ContainerClient;
+  readonly runtime: SandboxRuntime;
   readonly daemonId: string;
   /** Ends runs, removes every container of this daemon, removes the socket. Idempotent. */
   close(): Promise<void>;
@@ -59,24 +57,6 @@ function socketAnswers(path: string): Promise<boolean> {
   });
 }
 
-const ENGINE_HELP =
-  'no container engine found. Install and start Docker (Debian: apt-get install docker.io && dockerd &) or Podman ' +
-  '(apt-get install podman && podman system service --time=0 &), or point MCP_BRIDGE_RUNTIME / DOCKER_HOST at its socket';
-
-/**
- * The seccomp profile for the sandboxes, as `seccomp=` takes it, or undefined for the engine's own.
- * Docker's default already refuses namespaces, mounts and the keyring to a process without
- * capabilities. Podman's default allows them (and a user namespace brings capabilities back), so on
- * Podman the sandbox uses Podman's installed default with those refused.
- */
-async function sandboxSeccomp(engineName: string, log: Logger): Promise<string | undefined> {
-  if (engineName !== 'podman') return undefined;
-  const base = await loadBaseProfile();
-  if (!base) log.warn('no Podman default seccomp profile found (/usr/share/containers/seccomp.json); the sandbox allows every syscall but namespaces, mounts and the keyring');
-  else log.debug({ source: base.source }, 'seccomp profile based on the installed default');
-  return JSON.stringify(sandboxSeccompProfile(base?.profile ?? PERMISSIVE_BASE));
-}
-
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { config, paths, log } = options;
   const progress = options.onProgress ?? ((line: string) => log.info(line));
@@ -87,47 +67,24 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
   await rm(paths.socket, { force: true });
 
-  const endpoint = await detectEngine({
-    runtime: config.MCP_BRIDGE_RUNTIME,
-    dockerHost: options.env.DOCKER_HOST,
-    xdgRuntimeDir: options.env.XDG_RUNTIME_DIR,
-    uid: process.getuid?.(),
-  });
-  if (!endpoint) throw new EngineError(ENGINE_HELP);
-  const client = new DockerodeClient(endpoint, { profileDir: paths.dir });
-  await client.ping();
-  const engine: EngineVersion = await client.version();
-  log.info({ engine: engine.name, version: engine.version, via: endpoint.source }, 'container engine found');
-
-  const image = await ensureImage(client, {
-    image: config.MCP_BRIDGE_IMAGE,
-    explicit: options.imageExplicit,
-    onProgress: progress,
-    buildEnv: builderEnv(engine.name, endpoint, options.env),
-  });
   const bundle = await buildAgentBundle();
   const daemonId = randomUUID();
-  await removeOrphans(client, paths.owner, daemonId, log);
+  const runtime = await openContainerRuntime({
+    config,
+    env: options.env,
+    imageExplicit: options.imageExplicit,
+    stateDir: paths.dir,
+    owner: paths.owner,
+    daemonId,
+    command: bundle.command,
+    log,
+    onProgress: progress,
+  });
+  const info = runtime.info();
+  await removeLeftovers(runtime, log);
 
-  const seccomp = await sandboxSeccomp(engine.name, log);
-  const spec = buildSandboxSpec(
-    {
-      image,
-      user: config.MCP_BRIDGE_CONTAINER_USER,
-      memoryBytes: config.MCP_BRIDGE_MEMORY,
-      pids: config.MCP_BRIDGE_PIDS,
-      cpus: config.MCP_BRIDGE_CPUS,
-      tmpfsBytes: config.MCP_BRIDGE_TMPFS_SIZE,
-      nofile: config.MCP_BRIDGE_NOFILE,
-      nproc: config.MCP_BRIDGE_NPROC,
-      seccomp,
-    },
-    bundle.command,
-    { [LABEL_OWNER]: paths.owner, [LABEL_DAEMON]: daemonId },
-  );
   const pool = new SandboxPool({
-    client,
-    spec,
+    runtime,
     size: config.MCP_BRIDGE_POOL_SIZE,
     max: config.MCP_BRIDGE_POOL_MAX,
     queueMax: config.MCP_BRIDGE_QUEUE_MAX,
@@ -146,22 +103,26 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     pool,
     toolHost,
     sessions: () => sessions.status(),
-    info: { version: VERSION, engine: { name: engine.name, version: engine.version, via: endpoint.source }, image, socket: paths.socket },
+    info: { version: VERSION, engine: { name: info.name, version: info.version, via: info.via }, image: info.image, socket: paths.socket },
     httpPort: config.MCP_BRIDGE_HTTP_PORT,
     log: log.child({ component: 'health' }),
   });
-  const executor = new RunExecutor(
+  const router = new RpcRouter({ host: toolHost, skills, onToolCall: observability.onToolCall });
+  const runs = new RunService({
     pool,
-    observability.toolHost,
-    {
+    router,
+    limits: {
       defaultTimeoutSec: config.MCP_BRIDGE_TIMEOUT,
       maxTimeoutSec: config.MCP_BRIDGE_MAX_TIMEOUT,
       maxOutputBytes: config.MCP_BRIDGE_MAX_OUTPUT_BYTES,
       maxCodeBytes: config.MCP_BRIDGE_MAX_CODE_BYTES,
+      maxToolCalls: config.MCP_BRIDGE_MAX_TOOL_CALLS,
+      maxConcurrentCalls: config.MCP_BRIDGE_MAX_CONCURRENT_CALLS,
     },
-    log.child({ component: 'runs' }),
-    { sessions, skills },
-  );
+    log: log.child({ component: 'runs' }),
+    sessions,
+    skills,
+  });
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
@@ -179,8 +140,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await app.close();
       await observability.close();
       await toolHost.close().catch((err) => log.warn({ err }, 'closing MCP connections failed'));
-      const left = await client.list({ [LABEL_DAEMON]: daemonId }).catch(() => []);
-      await Promise.allSettled(left.map((row) => client.remove(row.id)));
+      const left = await runtime.list().catch(() => []);
+      await Promise.allSettled(left.filter((row) => row.ours).map((row) => runtime.remove(row.id)));
+      await runtime.close();
       await rm(paths.socket, { force: true });
       await rm(paths.pidFile, { force: true });
       log.info('daemon stopped');
@@ -188,9 +150,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     })());
 
   const app = buildApp({
-    executor,
+    runs,
     toolHost,
-    pool,
     sessions,
     outputMode: config.MCP_BRIDGE_OUTPUT_MODE,
     logger: log,
@@ -205,6 +166,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   socketWatch.start();
   await observability.startHealth();
   await writeFile(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
-  log.info({ socket: paths.socket, image, poolSize: config.MCP_BRIDGE_POOL_SIZE, agentBundleBytes: bundle.bytes }, 'daemon ready');
-  return { socketPath: paths.socket, app, pool, sessions, client, daemonId, close, closed };
+  log.info({ socket: paths.socket, runtime: info.kind, image: info.image, poolSize: config.MCP_BRIDGE_POOL_SIZE, agentBundleBytes: bundle.bytes }, 'daemon ready');
+  return { socketPath: paths.socket, app, pool, sessions, runtime, daemonId, close, closed };
 }

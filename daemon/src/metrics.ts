@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RUN_STATUSES, type PoolStatus, type RunCounts, type RunStatus } from '@mcp-code-mode/protocol';
-import type { ConfigProblem, RpcContext, ServerStatus, ToolHost } from './runs/tool-host.js';
 
 const PREFIX = 'mcp_code_mode_';
 
@@ -72,44 +71,5 @@ export class DaemonMetrics {
   /** The Prometheus text exposition and its content type. */
   async exposition(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
-  }
-}
-
-/**
- * A ToolHost that times every `call_tool` for the tool-call latency histogram. The server label is
- * only a name the run is allowed to use, so sandboxed code cannot blow up the label set.
- */
-export class MeteredToolHost implements ToolHost {
-  constructor(private readonly inner: ToolHost, private readonly metrics: DaemonMetrics, private readonly now: () => number = () => performance.now()) {}
-
-  discovered(): string[] {
-    return this.inner.discovered();
-  }
-
-  describe(servers: string[], signal: AbortSignal): ReturnType<ToolHost['describe']> {
-    return this.inner.describe(servers, signal);
-  }
-
-  async handle(method: string, params: Record<string, unknown>, ctx: RpcContext): Promise<unknown> {
-    if (method !== 'call_tool') return this.inner.handle(method, params, ctx);
-    const server = typeof params.server === 'string' && ctx.allowed.has(params.server) ? params.server : 'unknown';
-    const started = this.now();
-    try {
-      const result = await this.inner.handle(method, params, ctx);
-      const isError = typeof result === 'object' && result !== null && (result as { isError?: unknown }).isError === true;
-      this.metrics.observeToolCall(server, isError ? 'error' : 'ok', this.now() - started);
-      return result;
-    } catch (err) {
-      this.metrics.observeToolCall(server, ctx.signal.aborted ? 'cancelled' : 'error', this.now() - started);
-      throw err;
-    }
-  }
-
-  status(): { servers: ServerStatus[]; problems: ConfigProblem[] } {
-    return this.inner.status();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

@@ -2,8 +2,8 @@ import type { DaemonStatus, HttpStatus, PoolStatus, SessionsStatus } from '@mcp-
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildHealthApp } from './health/health-app.js';
-import { DaemonMetrics, MeteredToolHost } from './metrics.js';
-import type { ToolHost } from './runs/tool-host.js';
+import { DaemonMetrics } from './metrics.js';
+import type { ToolHost } from './rpc/tool-host.js';
 import { buildStatus } from './status.js';
 
 /** Loopback only: the health endpoint carries no authentication, so it must not face a network. */
@@ -14,7 +14,7 @@ export interface ObservabilityOptions {
   toolHost: ToolHost;
   /** Open sessions, for the status (ids cut short). */
   sessions?: () => SessionsStatus;
-  /** Facts fixed at start. */
+  /** Facts fixed at start (`engine` names the sandbox runtime: an engine, or bwrap). */
   info: { version: string; engine: { name: string; version: string; via: string }; image: string; socket: string };
   /** MCP_BRIDGE_HTTP_PORT; 0 disables the health endpoint. */
   httpPort: number;
@@ -28,8 +28,6 @@ export interface ObservabilityOptions {
  */
 export class Observability {
   readonly metrics: DaemonMetrics;
-  /** The tool host to give the run executor: the same host, with each tool call timed. */
-  readonly toolHost: ToolHost;
   private readonly startedAt: number;
   private readonly now: () => number;
   private health: FastifyInstance | undefined;
@@ -39,12 +37,15 @@ export class Observability {
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
     this.metrics = new DaemonMetrics(() => options.pool.stats());
-    this.toolHost = new MeteredToolHost(options.toolHost, this.metrics);
   }
 
   readonly uptimeSec = (): number => Math.max(0, Math.round((this.now() - this.startedAt) / 1000));
 
   readonly onRun = (status: string, durationMs: number): void => this.metrics.observeRun(status, durationMs);
+
+  /** For the RPC router: every finished tool call, timed. */
+  readonly onToolCall = (server: string, outcome: 'ok' | 'error' | 'cancelled', durationMs: number): void =>
+    this.metrics.observeToolCall(server, outcome, durationMs);
 
   readonly status = (): DaemonStatus =>
     buildStatus({

@@ -1,5 +1,5 @@
 import { DaemonStatusSchema, type DaemonStatus, type HttpStatus, type PoolStatus, type RunCounts, type SessionsStatus } from '@mcp-code-mode/protocol';
-import type { ToolHost } from './runs/tool-host.js';
+import type { ToolHost } from './rpc/tool-host.js';
 
 /** What the daemon knows about itself that does not change while it runs (plus uptime and memory). */
 export interface DaemonInfo {

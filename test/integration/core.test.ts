@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { RunResult } from '@mcp-code-mode/protocol';
-import { availableEngines, containersOf } from '../helpers/engines.ts';
-import { CLI, startDaemonProcess, waitWarm, type DaemonHandle } from '../helpers/daemon-process.ts';
+import { availableEngines, containersOf } from '../support/engines.ts';
+import { CLI, startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 
 const engines = await availableEngines();
 

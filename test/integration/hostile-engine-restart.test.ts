@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import { ControlError } from '@mcp-code-mode/client';
-import { availableEngines, type TestEngine } from '../helpers/engines.ts';
-import { CASE, containerRunning, eventually, POOL_SIZE, settled, startHostileDaemon, type HostileDaemon } from '../helpers/hostile.ts';
+import { availableEngines, type TestEngine } from '../support/engines.ts';
+import { CASE, containerRunning, eventually, POOL_SIZE, settled, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
 interface RestartableEngine {
   engine: TestEngine;

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { availableEngines } from '../helpers/engines.ts';
-import { CASE, DAEMON_SECRET, SERVER_SECRET, startHostileDaemon, type HostileDaemon } from '../helpers/hostile.ts';
-import { createTestNetns, netnsAvailable } from '../helpers/netns.ts';
+import { availableEngines } from '../support/engines.ts';
+import { CASE, DAEMON_SECRET, SERVER_SECRET, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
+import { createTestNetns, netnsAvailable } from '../support/netns.ts';
 
 const engines = await availableEngines();
 

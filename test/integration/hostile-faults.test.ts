@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ControlError } from '@mcp-code-mode/client';
-import { availableEngines, containersOf } from '../helpers/engines.ts';
-import { CLI, waitWarm } from '../helpers/daemon-process.ts';
-import { CASE, containerRunning, eventually, hostileHandle, POOL_SIZE, settled, startHostileDaemon, type HostileDaemon } from '../helpers/hostile.ts';
+import { availableEngines, containersOf } from '../support/engines.ts';
+import { CLI, waitWarm } from '../support/daemon-process.ts';
+import { CASE, containerRunning, eventually, hostileHandle, POOL_SIZE, settled, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
 const engines = await availableEngines();
 

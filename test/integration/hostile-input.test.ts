@@ -9,9 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ControlError } from '@mcp-code-mode/client';
-import { availableEngines, containersOf } from '../helpers/engines.ts';
-import { CLI } from '../helpers/daemon-process.ts';
-import { CASE, startHostileDaemon, type HostileDaemon } from '../helpers/hostile.ts';
+import { availableEngines, containersOf } from '../support/engines.ts';
+import { CLI } from '../support/daemon-process.ts';
+import { CASE, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
 const engines = await availableEngines();
 

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { availableEngines } from '../helpers/engines.ts';
-import { CASE, childPids, eventually, SERVER_SECRET, startHostileDaemon, type HostileDaemon } from '../helpers/hostile.ts';
+import { availableEngines } from '../support/engines.ts';
+import { CASE, childPids, eventually, SERVER_SECRET, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
 const engines = await availableEngines();
 

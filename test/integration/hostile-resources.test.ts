@@ -3,8 +3,8 @@
 // docs/SECURITY.md has one row per case (the ids R1...).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { availableEngines } from '../helpers/engines.ts';
-import { CASE, startHostileDaemon, type HostileDaemon } from '../helpers/hostile.ts';
+import { availableEngines } from '../support/engines.ts';
+import { CASE, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
 const engines = await availableEngines();
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunResult } from '@mcp-code-mode/protocol';
 import { EVERYTHING, MEMORY, startEverythingHttp, stdio, writeServersConfig, type HttpServer } from '../fixtures/mcp-servers/upstreams.ts';
-import { availableEngines } from '../helpers/engines.ts';
-import { startDaemonProcess, waitWarm, type DaemonHandle } from '../helpers/daemon-process.ts';
+import { availableEngines } from '../support/engines.ts';
+import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 
 const engines = await availableEngines();
 const SECRET = 'sk-test-secret-4f1c9a';

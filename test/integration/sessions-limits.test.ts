@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SessionListSchema } from '@mcp-code-mode/protocol';
-import { availableEngines, containersOf } from '../helpers/engines.ts';
-import { startDaemonProcess, waitWarm, type DaemonHandle } from '../helpers/daemon-process.ts';
-import { openSessionId, shimClient, type ShimClient } from './sessions-helpers.ts';
+import { availableEngines, containersOf } from '../support/engines.ts';
+import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
+import { openSessionId, runClient as shimClient, type RunClient as ShimClient } from '../support/shim-client.ts';
 
 const engines = await availableEngines();
 const TTL_SEC = 2;

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SessionListSchema } from '@mcp-code-mode/protocol';
-import { availableEngines, containersOf } from '../helpers/engines.ts';
-import { CLI, startDaemonProcess, waitWarm, type DaemonHandle } from '../helpers/daemon-process.ts';
+import { availableEngines, containersOf } from '../support/engines.ts';
+import { CLI, startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 import { EVERYTHING, MEMORY, stdio, writeServersConfig } from '../fixtures/mcp-servers/upstreams.ts';
-import { openSessionId, shimClient, type ShimClient } from './sessions-helpers.ts';
+import { openSessionId, runClient as shimClient, type RunClient as ShimClient } from '../support/shim-client.ts';
 
 const engines = await availableEngines();
 

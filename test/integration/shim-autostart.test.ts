@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ControlClient } from '@mcp-code-mode/client';
 import { statePaths } from '../../daemon/src/state-dir.ts';
-import { availableEngines, containersOf, type TestEngine } from '../helpers/engines.ts';
-import { callRun, connectShim } from '../helpers/shim-client.ts';
+import { availableEngines, containersOf, type TestEngine } from '../support/engines.ts';
+import { callRun, connectShim } from '../support/shim-client.ts';
+import { eventually } from '../support/poll.ts';
 
 const engines = await availableEngines();
 
@@ -27,13 +28,7 @@ function daemonPids(stateDir: string): number[] {
   return pids;
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> => eventually(check, what, timeoutMs);
 
 function freshEnv(engine: TestEngine, extra: Record<string, string> = {}): { env: NodeJS.ProcessEnv; stateDir: string } {
   const stateDir = mkdtempSync(join(tmpdir(), 'mcm-auto-'));

@@ -7,9 +7,9 @@ import { after, describe, test } from 'node:test';
 import { DaemonStatusSchema } from '@mcp-code-mode/protocol';
 import { ControlClient } from '@mcp-code-mode/client';
 import { statePaths } from '../../daemon/src/state-dir.ts';
-import { CLI } from '../helpers/daemon-process.ts';
-import { availableEngines } from '../helpers/engines.ts';
-import { callRun, connectShim, SHIM_BIN } from '../helpers/shim-client.ts';
+import { CLI } from '../support/daemon-process.ts';
+import { availableEngines } from '../support/engines.ts';
+import { callRun, connectShim, SHIM_BIN } from '../support/shim-client.ts';
 
 const engines = await availableEngines();
 const engine = engines[0]!;

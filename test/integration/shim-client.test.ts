@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { availableEngines, containersOf } from '../helpers/engines.ts';
-import { startDaemonProcess, waitWarm, type DaemonHandle } from '../helpers/daemon-process.ts';
-import { callRun, connectShim, type ShimClient } from '../helpers/shim-client.ts';
+import { availableEngines, containersOf } from '../support/engines.ts';
+import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
+import { callRun, connectShim, type ShimClient } from '../support/shim-client.ts';
 
 const engines = await availableEngines();
 

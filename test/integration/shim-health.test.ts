@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { DaemonStatusSchema } from '@mcp-code-mode/protocol';
 import { statePaths } from '../../daemon/src/state-dir.ts';
-import { availableEngines } from '../helpers/engines.ts';
-import { startDaemonProcess, waitWarm, type DaemonHandle } from '../helpers/daemon-process.ts';
+import { availableEngines } from '../support/engines.ts';
+import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 
 const engines = await availableEngines();
 const EVERYTHING = fileURLToPath(new URL('../../node_modules/@modelcontextprotocol/server-everything/dist/index.js', import.meta.url));

@@ -3,9 +3,9 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { availableEngines } from '../helpers/engines.ts';
-import { startDaemonProcess, type DaemonHandle } from '../helpers/daemon-process.ts';
-import { SHIM_BIN } from '../helpers/shim-client.ts';
+import { availableEngines } from '../support/engines.ts';
+import { startDaemonProcess, type DaemonHandle } from '../support/daemon-process.ts';
+import { SHIM_BIN } from '../support/shim-client.ts';
 
 const run = promisify(execFile);
 const engines = await availableEngines();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ArgumentValidator } from '../../daemon/src/upstreams/arg-validator.ts';
-import { RpcFailure } from '../../daemon/src/runs/tool-host.ts';
+import { RpcFailure } from '../../daemon/src/rpc/rpc-failure.ts';
 
 const tool = (inputSchema: Record<string, unknown>) => ({ name: 'get-sum', inputSchema });
 const SUM = tool({

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createEvictingPool } from '../../daemon/src/pool/evicting-pool.ts';
+import { eventually } from '../support/poll.ts';
 
-const until = async (what: string, check: () => boolean, timeoutMs = 3000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+const until = (what: string, check: () => boolean, timeoutMs = 3000): Promise<void> => eventually(check, what, timeoutMs, 5);
 
 test('a failed creation with nobody waiting is tried again until the pool holds its minimum', async () => {
   let attempts = 0;

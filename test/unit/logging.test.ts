@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createDaemonLogger } from '../../daemon/src/logging.ts';
+import { eventually } from '../support/poll.ts';
 
 test('the daemon log is a 0600 file of JSON lines with env values and headers redacted by path', async () => {
   const logFile = join(mkdtempSync(join(tmpdir(), 'mcm-log-')), 'state', 'daemon.log');
@@ -13,7 +14,8 @@ test('the daemon log is a 0600 file of JSON lines with env values and headers re
   log.info({ req: { headers: { authorization: 'Bearer z' } } }, 'request');
   log.debug('not at info');
   log.flush();
-  await new Promise((r) => setTimeout(r, 100));
+  // The file stream writes asynchronously: wait for all three lines rather than for a fixed time.
+  await eventually(() => existsSync(logFile) && readFileSync(logFile, 'utf8').trim().split('\n').length >= 3, 'the log lines are written', 10_000, 10);
   const text = readFileSync(logFile, 'utf8');
   assert.equal(statSync(logFile).mode & 0o777, 0o600);
   const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -6,7 +6,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { pino } from 'pino';
 import { z } from 'zod';
 import type { DiscoveredServer, DiscoveryReport } from '../../daemon/src/config/discover.ts';
-import { RpcFailure, type RpcContext } from '../../daemon/src/runs/tool-host.ts';
+import { RpcFailure, type RpcContext } from '../../daemon/src/rpc/rpc-failure.ts';
 import { backoffMs, UpstreamConnection } from '../../daemon/src/upstreams/connection.ts';
 import { McpToolHost } from '../../daemon/src/upstreams/mcp-tool-host.ts';
 import type { TransportAttempt } from '../../daemon/src/upstreams/transports.ts';

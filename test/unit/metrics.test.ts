@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DaemonMetrics, MeteredToolHost } from '../../daemon/src/metrics.ts';
-import { EmptyToolHost, RpcFailure, type RpcContext } from '../../daemon/src/runs/tool-host.ts';
+import { DaemonMetrics } from '../../daemon/src/metrics.ts';
+import { RpcFailure, type RpcContext } from '../../daemon/src/rpc/rpc-failure.ts';
+import { RpcRouter } from '../../daemon/src/rpc/rpc-router.ts';
+import { EmptyToolHost } from '../../daemon/src/rpc/tool-host.ts';
 
 const pool = () => ({ warm: 0, starting: 0, busy: 0, removing: 0, queued: 0, created: 0, failedStarts: 0 });
 
@@ -34,10 +36,10 @@ class FakeHost extends EmptyToolHost {
   }
 }
 
-test('MeteredToolHost times call_tool by allowed server and outcome, and passes everything through', async () => {
+test('the RPC router times call_tool by allowed server and outcome, and passes everything through', async () => {
   const m = new DaemonMetrics(pool, { processMetrics: false });
   let t = 0;
-  const host = new MeteredToolHost(new FakeHost(), m, () => (t += 50));
+  const host = new RpcRouter({ host: new FakeHost(), onToolCall: (server, outcome, ms) => m.observeToolCall(server, outcome, ms), now: () => (t += 50) });
   const ctx: RpcContext = { allowed: new Set(['gh']), signal: new AbortController().signal };
   await host.handle('call_tool', { server: 'gh', tool: 'ok' }, ctx);
   await host.handle('call_tool', { server: 'gh', tool: 'is_error' }, ctx);
@@ -52,4 +54,11 @@ test('MeteredToolHost times call_tool by allowed server and outcome, and passes 
   assert.match(text, /tool_call_duration_seconds_count\{server="unknown",outcome="ok"\} 1/);
   assert.doesNotMatch(text, /attacker/);
   assert.equal(m.runCounts().toolCalls, 4);
+});
+
+test('the RPC router sends saved-tool methods to the skill store, refused when there is none', async () => {
+  const router = new RpcRouter({ host: new FakeHost() });
+  const ctx: RpcContext = { allowed: new Set(), signal: new AbortController().signal };
+  await assert.rejects(router.handle('save_tool', { name: 'x', source: 'def x(): pass' }, ctx), (err: RpcFailure) => err.code === 'unknown_method' && /saved tools/.test(err.message));
+  assert.deepEqual(await router.handle('list_tools', { server: 'gh' }, ctx), { content: [], method: 'list_tools' });
 });

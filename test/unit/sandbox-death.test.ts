@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContainerState } from '../../daemon/src/runtimes/container/container-client.ts';
-import { deathError, diagnoseClosed } from '../../daemon/src/runs/sandbox-death.ts';
+import { diagnoseClosed } from '../../daemon/src/runtimes/container/container-death.ts';
+import { deathError } from '../../daemon/src/runs/sandbox-death.ts';
 
 /** A sandbox whose engine answers the given states in turn (the last one repeats); `undefined` is gone, an Error is thrown. */
 function answering(...states: (ContainerState | undefined | Error)[]) {

@@ -3,12 +3,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 const root = new URL('../../', import.meta.url);
-const suite = readdirSync(new URL('test/integration/', root)).filter((name) => /^(hostile-.*|soak)\.test\.ts$/.test(name));
+const suite = ['integration', 'extended'].flatMap((dir) =>
+  readdirSync(new URL(`test/${dir}/`, root))
+    .filter((name) => /^(hostile-.*|soak)\.test\.ts$/.test(name))
+    .map((name) => `test/${dir}/${name}`),
+);
 
 test('docs/SECURITY.md has one row per hostile case, and no row without a case', () => {
   const cases = new Set<string>();
   for (const name of suite) {
-    const source = readFileSync(new URL(`test/integration/${name}`, root), 'utf8');
+    const source = readFileSync(new URL(name, root), 'utf8');
     for (const match of source.matchAll(/\btest\(\s*['`]([A-Z]\d+) /g)) cases.add(match[1]!);
   }
   const doc = readFileSync(new URL('docs/SECURITY.md', root), 'utf8');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import pino from 'pino';
-import { newSessionId, SessionGoneError, SessionLimitError, SessionManager, type SessionPool } from '../../daemon/src/sessions/session-manager.ts';
+import { newSessionId, SessionGoneError, SessionLimitError, SessionManager, type Session, type SessionPool } from '../../daemon/src/sessions/session-manager.ts';
 
 class FakeSandbox extends EventEmitter {
   closed = false;
@@ -19,7 +19,7 @@ class FakePool implements SessionPool<FakeSandbox> {
   leased = 0;
   retired: string[] = [];
   constructor(readonly capacity = 10) {}
-  async lease(): Promise<FakeSandbox> {
+  async take(): Promise<FakeSandbox> {
     this.leased++;
     return new FakeSandbox(`container${this.leased}`.padEnd(16, '0'));
   }
@@ -29,6 +29,16 @@ class FakePool implements SessionPool<FakeSandbox> {
 }
 
 const log = pino({ level: 'silent' });
+
+/** One run in a session as the run service makes it: take the turn, run, leave. */
+async function runIn<T>(sessions: SessionManager<FakeSandbox>, session: Session<FakeSandbox>, task: (sandbox: FakeSandbox) => Promise<T>): Promise<T> {
+  const turn = await sessions.turn(session);
+  try {
+    return await task(turn.sandbox);
+  } finally {
+    await turn.leave();
+  }
+}
 
 function manager(options: { max?: number; ttl?: number; capacity?: number } = {}): { sessions: SessionManager<FakeSandbox>; pool: FakePool } {
   const pool = new FakePool(options.capacity);
@@ -49,13 +59,13 @@ test('runs of one session go one at a time, in order; two sessions run side by s
   const log: string[] = [];
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
-  const first = sessions.run(a, async () => {
+  const first = runIn(sessions, a, async () => {
     log.push('a1 start');
     await gate;
     log.push('a1 end');
   });
-  const second = sessions.run(a, async () => void log.push('a2'));
-  await sessions.run(b, async () => void log.push('b1'));
+  const second = runIn(sessions, a, async () => void log.push('a2'));
+  await runIn(sessions, b, async () => void log.push('b1'));
   assert.deepEqual(log, ['a1 start', 'b1']);
   assert.equal(sessions.list().find((s) => s.id === a.id)?.busy, true);
   release();
@@ -67,8 +77,8 @@ test('runs of one session go one at a time, in order; two sessions run side by s
 test('a failing run does not block the next one of its session', async () => {
   const { sessions } = manager();
   const s = await sessions.start([]);
-  await assert.rejects(sessions.run(s, async () => { throw new Error('boom'); }), /boom/);
-  assert.equal(await sessions.run(s, async () => 'next'), 'next');
+  await assert.rejects(runIn(sessions, s, async () => { throw new Error('boom'); }), /boom/);
+  assert.equal(await runIn(sessions, s, async () => 'next'), 'next');
 });
 
 test('an unknown id, and an ended one with its reason, are refused', async () => {
@@ -86,8 +96,8 @@ test('a run queued behind the one that ends the session is refused, not run on a
   const { sessions } = manager();
   const s = await sessions.start([]);
   let ran = false;
-  const first = sessions.run(s, async () => void (await sessions.end(s.id, 'timed out')));
-  const second = sessions.run(s, async () => void (ran = true));
+  const first = runIn(sessions, s, async () => void (await sessions.end(s.id, 'timed out')));
+  const second = runIn(sessions, s, async () => void (ran = true));
   await first;
   await assert.rejects(second, (err: unknown) => err instanceof SessionGoneError && err.reason === 'timed out');
   assert.equal(ran, false);
@@ -111,7 +121,7 @@ test('an idle session expires after its TTL and its container is removed; a run 
   const { sessions, pool } = manager({ ttl: 60 });
   const s = await sessions.start([]);
   t.mock.timers.tick(59_000);
-  await sessions.run(s, async () => t.mock.timers.tick(120_000));
+  await runIn(sessions, s, async () => t.mock.timers.tick(120_000));
   t.mock.timers.tick(59_000);
   assert.equal(sessions.list().length, 1);
   t.mock.timers.tick(1_000);

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { ControlError } from '../../packages/client/src/control-client.ts';
 import { DaemonLauncher, EXIT_ALREADY_RUNNING, lockHolderAlive, logTail, type LauncherOptions } from '../../packages/client/src/daemon-launcher.ts';
 import { statePaths } from '../../packages/client/src/state-paths.ts';
+import { eventually } from '../support/poll.ts';
 
 class FakeChild extends EventEmitter {
   unrefed = false;
@@ -28,7 +29,7 @@ function setup(overrides: Partial<LauncherOptions> = {}) {
     alive: async () => up,
     command: ['node', '/bin/true-daemon', 'daemon', '--background'],
     pollMs: 5,
-    readyTimeoutMs: 2000,
+    readyTimeoutMs: 10_000,
     spawn: (command, args, opts) => {
       const child = new FakeChild();
       spawned.push({ command, args, options: opts, child });
@@ -78,7 +79,7 @@ test('no daemon: one detached, unref-ed daemon with the same env and its output 
 test('a daemon that lost the race to another one (exit 75) is fine: the winner is used', async () => {
   const { launcher, spawned, setUp } = setup({ lockHeld: async () => true });
   const waiting = launcher.ensure();
-  await new Promise((r) => setTimeout(r, 20));
+  await eventually(() => spawned.length === 1, 'the daemon is spawned', 10_000, 5);
   spawned[0]!.child.emit('exit', EXIT_ALREADY_RUNNING, null);
   await new Promise((r) => setTimeout(r, 20));
   setUp(true);
@@ -90,13 +91,12 @@ test('the lock holder was a daemon on its way out (exit 75, then the holder is g
   let held = true;
   const { launcher, spawned, setUp } = setup({ lockHeld: async () => held });
   const waiting = launcher.ensure();
-  await new Promise((r) => setTimeout(r, 20));
+  await eventually(() => spawned.length === 1, 'the daemon is spawned', 10_000, 5);
   spawned[0]!.child.emit('exit', EXIT_ALREADY_RUNNING, null);
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(spawned.length, 1, 'no new daemon while the holder lives: it may be starting');
   held = false;
-  await new Promise((r) => setTimeout(r, 30));
-  assert.equal(spawned.length, 2, 'the holder went away without answering: ours is started again');
+  await eventually(() => spawned.length === 2, 'the holder went away without answering: ours is started again', 10_000, 5);
   setUp(true);
   await waiting;
 });
@@ -114,7 +114,7 @@ test('lockHolderAlive reads the pid of the lock file', async () => {
 test('a daemon that exits while starting: the error quotes the log', async () => {
   const { launcher, spawned, paths } = setup();
   const waiting = launcher.ensure();
-  await new Promise((r) => setTimeout(r, 20));
+  await eventually(() => spawned.length === 1, 'the daemon is spawned', 10_000, 5);
   writeFileSync(paths.logFile, `${JSON.stringify({ level: 50, msg: 'no container engine found' })}\nmcp-code-mode: invalid configuration\n`);
   spawned[0]!.child.emit('exit', 1, null);
   await assert.rejects(waiting, (err: ControlError) => {

@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { RpcFailure } from '../../daemon/src/runs/tool-host.ts';
-import { handleSkillRpc } from '../../daemon/src/skills/skill-rpc.ts';
+import { RpcFailure } from '../../daemon/src/rpc/rpc-failure.ts';
+import { handleSkillRpc } from '../../daemon/src/rpc/skill-methods.ts';
 import { MAX_SKILL_BYTES, SkillStore } from '../../daemon/src/skills/skill-store.ts';
 
 function store(): { store: SkillStore; dir: string; [Symbol.dispose](): void } {

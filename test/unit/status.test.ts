@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildStatus, redactText } from '../../daemon/src/status.ts';
-import type { ServerStatus } from '../../daemon/src/runs/tool-host.ts';
+import type { ServerStatus } from '../../daemon/src/rpc/tool-host.ts';
 
 test('the status keeps only the named fields of a server: env, headers and args never pass', () => {
   const leaky = {

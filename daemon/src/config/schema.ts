@@ -1,3 +1,4 @@
+import { formatIssues } from '@mcp-code-mode/protocol';
 import { z } from 'zod';
 
 // Clients write numbers and booleans into env and headers ("PORT": 3000); every launcher turns
@@ -63,14 +64,6 @@ export const ServerMapSchema = z.record(z.string(), z.unknown());
 
 export type EntryCheck = { ok: true; config: ServerConfig } | { ok: false; reason: string };
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const field = issue.path.join('.');
-      return field ? `${field}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
-}
 
 /**
  * One raw entry to a ServerConfig. The transport is chosen by the fields present rather than by
@@ -89,5 +82,5 @@ export function parseServerEntry(raw: unknown): EntryCheck {
     return { ok: false, reason: `type ${JSON.stringify(entry.type)} needs url, but the entry has command` };
   }
   const parsed = hasCommand ? StdioEntrySchema.safeParse(entry) : RemoteEntrySchema.safeParse(entry);
-  return parsed.success ? { ok: true, config: parsed.data } : { ok: false, reason: describeIssues(parsed.error) };
+  return parsed.success ? { ok: true, config: parsed.data } : { ok: false, reason: formatIssues(parsed.error) };
 }

@@ -1,22 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import type { PoolStatus } from '@mcp-code-mode/protocol';
 import type { Pool } from 'generic-pool';
 import type { Logger } from 'pino';
-import { EngineError, type ContainerClient } from '../runtimes/container/container-client.js';
-import { LABEL_DAEMON, LABEL_OWNER, type SandboxSpec } from '../runtimes/container/sandbox-spec.js';
+import { RuntimeUnavailableError, type SandboxRuntime } from '../runtimes/runtime.js';
 import { Sandbox } from '../sandbox/sandbox.js';
 import { createEvictingPool } from './evicting-pool.js';
 import { RunGate, ShuttingDownError } from './run-gate.js';
-
-/** Names the one creation attempt that made a container, so the janitor can tell it from a leftover. */
-export const LABEL_SLOT = 'mcp-code-mode.slot';
 
 /** How long a short run may keep the engine to itself before its replacement starts warming. */
 const REFILL_DELAY_MS = 250;
 
 export interface PoolOptions {
-  client: ContainerClient;
-  /** The container spec of every sandbox (already labelled). */
-  spec: SandboxSpec;
+  /** Starts, removes and lists the sandboxes; the pool never knows which runtime it is. */
+  runtime: SandboxRuntime;
   /** Warm containers kept ready. */
   size: number;
   /** Containers at once, warm and running together. */
@@ -30,20 +26,22 @@ export interface PoolOptions {
   freshMs?: number;
   /** How often idle sandboxes are checked for a dead container (killed from outside, engine restarted). */
   evictMs?: number;
-  /** How often the engine is asked for containers of this daemon that no sandbox owns any more. */
+  /** How often the runtime is asked for sandboxes of this daemon that no sandbox object owns any more. */
   janitorMs?: number;
 }
 
-export interface PoolStats {
-  warm: number;
-  starting: number;
-  busy: number;
-  /** Finished runs' containers being removed (they still count against `max`). */
-  removing: number;
-  queued: number;
-  created: number;
-  failedStarts: number;
-  lastStartError?: string;
+/**
+ * A run's hold on one sandbox, from the pool or from a session: take it, run on it, release it with
+ * what the outcome means for it. Releasing twice is harmless.
+ */
+export interface Lease {
+  readonly sandbox: Sandbox;
+  /**
+   * `atOnce`: the sandbox may still run the code, so it is gone before this resolves. Otherwise a
+   * pool sandbox is removed just after the caller's answer is written (setImmediate), so not even the
+   * removal's set-up is on the caller's clock.
+   */
+  release(atOnce: boolean): Promise<void>;
 }
 
 /**
@@ -99,14 +97,11 @@ export class SandboxPool {
       (sandbox) => sandbox.closed,
     );
     this.pool.on('factoryCreateError', (err) => this.options.log.warn({ err }, 'warming a sandbox failed'));
-    const daemonId = options.spec.Labels[LABEL_DAEMON];
-    if (daemonId !== undefined) {
-      this.janitor = setInterval(() => void this.sweep(daemonId), options.janitorMs ?? 5000);
-      this.janitor.unref();
-    }
+    this.janitor = setInterval(() => void this.sweep(), options.janitorMs ?? 5000);
+    this.janitor.unref();
   }
 
-  /** Hands a sandbox's container to removal; from then on the janitor retries it if removal fails. */
+  /** Hands a sandbox to removal; from then on the janitor retries it if removal fails. */
   private remove(sandbox: Sandbox): Promise<void> {
     this.owned.delete(sandbox.id);
     return sandbox.destroy();
@@ -119,20 +114,17 @@ export class SandboxPool {
    * on the same state directory go too: the start-up sweep misses one whose creation the engine
    * finished after that daemon was killed (only one daemon holds a state directory at a time).
    */
-  private async sweep(daemonId: string): Promise<void> {
+  private async sweep(): Promise<void> {
     if (this.sweeping || this.closing) return;
     this.sweeping = true;
     try {
-      const owner = this.options.spec.Labels[LABEL_OWNER];
-      const rows = await this.options.client.list(owner !== undefined ? { [LABEL_OWNER]: owner } : { [LABEL_DAEMON]: daemonId });
-      const strays = rows.filter(
-        (row) => row.labels[LABEL_DAEMON] !== daemonId || (!this.owned.has(row.id) && !this.creating.has(row.labels[LABEL_SLOT] ?? '')),
-      );
-      await Promise.allSettled(strays.map((row) => this.options.client.remove(row.id)));
-      if (strays.length > 0) this.options.log.info({ count: strays.length }, 'removed containers that no sandbox owns any more');
+      const rows = await this.options.runtime.list();
+      const strays = rows.filter((row) => !row.ours || (!this.owned.has(row.id) && !this.creating.has(row.slot ?? '')));
+      await Promise.allSettled(strays.map((row) => this.options.runtime.remove(row.id)));
+      if (strays.length > 0) this.options.log.info({ count: strays.length }, 'removed sandboxes that no run owns any more');
     } catch (err) {
-      // The engine may be down; the next pass tries again.
-      this.options.log.debug({ err }, 'container sweep failed');
+      // The runtime may be down; the next pass tries again.
+      this.options.log.debug({ err }, 'sandbox sweep failed');
     } finally {
       this.sweeping = false;
     }
@@ -150,18 +142,20 @@ export class SandboxPool {
     const slot = randomUUID();
     this.creating.add(slot);
     try {
-      const container = await this.options.client.startAttached({ ...this.options.spec, Labels: { ...this.options.spec.Labels, [LABEL_SLOT]: slot } });
-      const sandbox = new Sandbox(container, this.options.client, log.child({ container: container.id.slice(0, 12) }));
+      const { runtime } = this.options;
+      const started = await runtime.start(slot);
+      const sandbox = new Sandbox(started, runtime, log.child({ sandbox: started.id.slice(0, 12) }));
       this.owned.add(sandbox.id);
       try {
         await sandbox.waitReady(this.options.readyTimeoutMs ?? 30_000);
       } catch (err) {
         await this.remove(sandbox).catch(() => undefined);
-        throw new EngineError(`sandbox agent did not start in image ${this.options.spec.Image}: ${(err as Error).message}; check that the image has python3 >= 3.9`, { cause: err });
+        const image = this.options.runtime.info().image;
+        throw new RuntimeUnavailableError(`sandbox agent did not start in ${image}: ${(err as Error).message}; check that it has python3 >= 3.9`, { cause: err });
       }
       this.created++;
       this.consecutiveFailures = 0;
-      log.debug({ container: sandbox.id.slice(0, 12) }, 'sandbox warm');
+      log.debug({ sandbox: sandbox.id.slice(0, 12) }, 'sandbox warm');
       return sandbox;
     } catch (err) {
       this.failedStarts++;
@@ -174,10 +168,27 @@ export class SandboxPool {
   }
 
   /**
-   * A ready sandbox for one run, after waiting in the bounded queue if every container is busy.
-   * Throws BusyError when the queue is full, EngineError when sandboxes cannot be started.
+   * A ready sandbox for one run, after waiting in the bounded queue if every sandbox is busy.
+   * Throws BusyError when the queue is full, RuntimeUnavailableError when sandboxes cannot be started.
    */
-  async lease(signal?: AbortSignal): Promise<Sandbox> {
+  async lease(signal?: AbortSignal): Promise<Lease> {
+    const sandbox = await this.take(signal);
+    let released: Promise<void> | undefined;
+    const retire = (): Promise<void> => this.retire(sandbox).catch((err) => this.options.log.warn({ err }, 'removing a sandbox failed'));
+    return {
+      sandbox,
+      release: (atOnce) => {
+        if (released) return released;
+        if (atOnce) return (released = retire());
+        released = Promise.resolve();
+        setImmediate(() => void retire());
+        return released;
+      },
+    };
+  }
+
+  /** A ready sandbox held for good by its taker (a session), who gives it back with retire(). */
+  async take(signal?: AbortSignal): Promise<Sandbox> {
     if (this.closing) throw new ShuttingDownError();
     await this.gate.enter(signal);
     try {
@@ -247,7 +258,7 @@ export class SandboxPool {
     return this.gate.limit;
   }
 
-  /** Ends a run's hold on its sandbox: the container is removed, the gate lets the next run in. */
+  /** Ends a hold on a sandbox: it is removed, and the gate lets the next run in. */
   async retire(sandbox: Sandbox): Promise<void> {
     this.replacements.get(sandbox)?.();
     this.leased.delete(sandbox);
@@ -261,7 +272,7 @@ export class SandboxPool {
     }
   }
 
-  stats(): PoolStats {
+  stats(): PoolStatus {
     return {
       warm: this.pool.available,
       starting: Math.max(0, this.pool.size - this.pool.available - this.pool.borrowed),
@@ -279,7 +290,7 @@ export class SandboxPool {
     this.closing = true;
   }
 
-  /** Stops warming, refuses waiters, removes every container of this pool, leased ones included. */
+  /** Stops warming, refuses waiters, removes every sandbox of this pool, leased ones included. */
   async close(): Promise<void> {
     this.stopLeasing();
     if (this.janitor) clearInterval(this.janitor);
@@ -290,11 +301,11 @@ export class SandboxPool {
   }
 }
 
-/** Removes every container of this owner (state directory) that another daemon instance left. */
-export async function removeOrphans(client: ContainerClient, owner: string, daemonId: string, log: Logger): Promise<number> {
-  const rows = await client.list({ [LABEL_OWNER]: owner });
-  const orphans = rows.filter((row) => row.labels[LABEL_DAEMON] !== daemonId);
-  await Promise.allSettled(orphans.map((row) => client.remove(row.id)));
-  if (orphans.length > 0) log.info({ count: orphans.length }, 'removed containers left by an earlier daemon');
-  return orphans.length;
+/** Removes every sandbox of this state directory that an earlier daemon left (at start-up). */
+export async function removeLeftovers(runtime: SandboxRuntime, log: Logger): Promise<number> {
+  const rows = await runtime.list();
+  const leftovers = rows.filter((row) => !row.ours);
+  await Promise.allSettled(leftovers.map((row) => runtime.remove(row.id)));
+  if (leftovers.length > 0) log.info({ count: leftovers.length }, 'removed sandboxes left by an earlier daemon');
+  return leftovers.length;
 }

@@ -1,30 +1,32 @@
-import { RunRequestSchema, type OutputMode, type RunResponse } from '@mcp-code-mode/protocol';
+import { formatIssues, RunRequestSchema, type OutputMode, type RunResponse, type RunStreamEvent } from '@mcp-code-mode/protocol';
 import type { FastifyInstance } from 'fastify';
-import { EngineError } from '../runtimes/container/container-client.js';
 import { ApiError } from '../errors.js';
 import { BusyError, ShuttingDownError } from '../pool/run-gate.js';
-import type { RunExecutor } from '../runs/executor.js';
+import { RuntimeUnavailableError } from '../runtimes/runtime.js';
 import { renderResult } from '../runs/render.js';
+import type { RunService } from '../runs/run-service.js';
 
 export interface RunRouteDeps {
-  executor: RunExecutor;
+  runs: Pick<RunService, 'run'>;
   outputMode: OutputMode;
   onRun?: (status: string, durationMs: number) => void;
 }
 
+/** One line of a streamed answer (see RunStreamEventSchema). */
+function line(event: RunStreamEvent): string {
+  return JSON.stringify(event) + '\n';
+}
+
 /**
- * POST /v1/run. With `Accept: application/x-ndjson` the answer streams: one
- * `{"type":"output","stream":...,"text":...}` line per chunk of output, then one
- * `{"type":"result","result":...,"text":...}` line. Otherwise a single JSON RunResponse.
- * The streamed answer's headers go out before the run starts. A client that disconnects cancels its
- * run, and its container is killed.
+ * POST /v1/run. With `Accept: application/x-ndjson` the answer streams the events of
+ * RunStreamEventSchema: `output` lines as the code prints, then one `result` (or `error`) line.
+ * Otherwise a single JSON RunResponse. The streamed answer's headers go out before the run starts.
+ * A client that disconnects cancels its run, and its sandbox is killed.
  */
 export function registerRunRoute(app: FastifyInstance, deps: RunRouteDeps): void {
   app.post('/v1/run', async (request, reply) => {
     const parsed = RunRequestSchema.safeParse(request.body ?? {});
-    if (!parsed.success) {
-      throw new ApiError('bad_request', `invalid run request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
-    }
+    if (!parsed.success) throw new ApiError('bad_request', `invalid run request: ${formatIssues(parsed.error, { root: 'body' })}`);
     const { outputMode, ...input } = parsed.data;
     const cancel = new AbortController();
     reply.raw.on('close', () => {
@@ -39,29 +41,32 @@ export function registerRunRoute(app: FastifyInstance, deps: RunRouteDeps): void
       reply.raw.flushHeaders();
     }
     try {
-      const result = await deps.executor.run(input, {
+      const result = await deps.runs.run(input, {
         signal: cancel.signal,
-        ...(streaming ? { onOutput: (stream, text) => reply.raw.write(JSON.stringify({ type: 'output', stream, text }) + '\n') } : {}),
+        ...(streaming ? { onOutput: (stream, text) => reply.raw.write(line({ type: 'output', stream, text })) } : {}),
       });
       deps.onRun?.(result.status, result.durationMs);
       const body: RunResponse = { result, text: renderResult(result, outputMode ?? deps.outputMode) };
       if (!streaming) return body;
-      reply.raw.end(JSON.stringify({ type: 'result', ...body }) + '\n');
+      reply.raw.end(line({ type: 'result', ...body }));
       return reply;
     } catch (err) {
       const apiError = toApiError(err);
-      if (!streaming) throw apiError;
-      const body = apiError instanceof ApiError ? apiError.body() : { error: { code: 'internal', message: (err as Error).message } };
-      reply.raw.end(JSON.stringify({ type: 'error', ...body }) + '\n');
+      // Fastify's error handler logs what is unexpected and answers `internal`.
+      if (!streaming) throw apiError.code === 'internal' ? err : apiError;
+      // A streamed answer bypasses Fastify's error handler: what it does not expect is logged here.
+      if (apiError.code === 'internal') request.log.error({ err }, 'a streamed run failed inside the daemon');
+      reply.raw.end(line({ type: 'error', ...apiError.body() }));
       return reply;
     }
   });
 }
 
-/** The catalogue error for what stopped a run before it could start; anything else stays as it is. */
-function toApiError(err: unknown): unknown {
+/** The catalogue error for what stopped a run; anything unexpected is `internal`. */
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
   if (err instanceof BusyError) return new ApiError('busy', err.message, { cause: err });
   if (err instanceof ShuttingDownError) return new ApiError('shutting_down', err.message, { cause: err });
-  if (err instanceof EngineError) return new ApiError('engine_unavailable', err.message, { cause: err });
-  return err;
+  if (err instanceof RuntimeUnavailableError) return new ApiError('engine_unavailable', err.message, { cause: err });
+  return new ApiError('internal', `unexpected daemon error: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ToolHost } from '../runs/tool-host.js';
+import type { ToolHost } from '../rpc/tool-host.js';
 
 export interface ServerRoutesDeps {
   toolHost: ToolHost;

@@ -66,3 +66,14 @@ export interface SandboxRuntime {
   /** Releases what the runtime holds (connections, cached handles); sandboxes are removed by their owners first. */
   close(): Promise<void>;
 }
+
+/**
+ * The runtime cannot start or reach sandboxes (the engine is down, bwrap failed): the control API
+ * answers `engine_unavailable`. Each runtime wraps its own failures in it once, with `cause`.
+ */
+export class RuntimeUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RuntimeUnavailableError';
+  }
+}

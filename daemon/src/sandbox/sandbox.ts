@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { AgentFrameSchema, MAX_FRAME_BYTES, WIRE_VERSION, type AgentFrame, type HostFrame, type ReadyFrame } from '@mcp-code-mode/protocol';
+import { AgentFrameSchema, formatIssues, MAX_FRAME_BYTES, WIRE_VERSION, type AgentFrame, type HostFrame, type ReadyFrame } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
-import type { AttachedContainer, ContainerClient } from '../runtimes/container/container-client.js';
+import type { SandboxDeath, SandboxRuntime, StartedSandbox } from '../runtimes/runtime.js';
 import { encodeFrame, FrameDecoder } from '../wire/frames.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -12,7 +12,7 @@ export interface SandboxEvents {
   frame: [AgentFrame];
   /** The sandbox broke the protocol (bad frame); the run using it must fail. */
   violation: [string];
-  /** The container's channel closed: the agent or the container is gone. */
+  /** The sandbox's channel closed: the agent or the sandbox is gone. */
   closed: [];
 }
 
@@ -25,7 +25,7 @@ export class FrameTooLargeError extends Error {
 }
 
 /**
- * A warm container whose agent has said `ready`. It speaks frames; it knows nothing of runs.
+ * A started sandbox whose agent speaks frames; it knows nothing of runs, nor which runtime serves it.
  * Frames from the sandbox are untrusted: each is checked against the schema before it is emitted.
  */
 export class Sandbox extends EventEmitter<SandboxEvents> {
@@ -38,25 +38,25 @@ export class Sandbox extends EventEmitter<SandboxEvents> {
   readyAt = 0;
 
   constructor(
-    private readonly container: AttachedContainer,
-    private readonly client: ContainerClient,
+    private readonly started: StartedSandbox,
+    private readonly runtime: SandboxRuntime,
     private readonly log: Logger,
   ) {
     super();
-    container.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
-    container.stderr.on('data', (chunk: Buffer) => this.log.debug({ agentStderr: chunk.toString('utf8').slice(0, 2000) }, 'sandbox stderr'));
+    started.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    started.stderr.on('data', (chunk: Buffer) => this.log.debug({ agentStderr: chunk.toString('utf8').slice(0, 2000) }, 'sandbox stderr'));
     const onClose = (): void => {
       if (this.closedFlag) return;
       this.closedFlag = true;
       this.emit('closed');
     };
-    container.stdout.on('end', onClose);
-    container.stdout.on('close', onClose);
-    container.stdin.on('error', (err) => this.log.debug({ err }, 'sandbox stdin error'));
+    started.stdout.on('end', onClose);
+    started.stdout.on('close', onClose);
+    started.stdin.on('error', (err) => this.log.debug({ err }, 'sandbox stdin error'));
   }
 
   get id(): string {
-    return this.container.id;
+    return this.started.id;
   }
 
   get closed(): boolean {
@@ -72,7 +72,7 @@ export class Sandbox extends EventEmitter<SandboxEvents> {
       } else {
         const parsed = AgentFrameSchema.safeParse(item.value);
         if (parsed.success) this.emit('frame', parsed.data);
-        else this.emit('violation', `malformed frame from the sandbox: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'frame'}: ${i.message}`).join('; ')}`);
+        else this.emit('violation', `malformed frame from the sandbox: ${formatIssues(parsed.error, { root: 'frame' })}`);
       }
     }
   }
@@ -90,7 +90,7 @@ export class Sandbox extends EventEmitter<SandboxEvents> {
       const message = `the answer is ${bytes.length} bytes, over the ${MAX_FRAME_BYTES}-byte limit of the sandbox channel; ask the tool for less (a page, a filter, a smaller range)`;
       bytes = encodeFrame({ v: WIRE_VERSION, id, type: 'rpc_result', re: frame.re, ok: false, error: { code: 'result_too_large', message } });
     }
-    if (!this.closedFlag) this.container.stdin.write(bytes);
+    if (!this.closedFlag) this.started.stdin.write(bytes);
     return id;
   }
 
@@ -129,7 +129,7 @@ export class Sandbox extends EventEmitter<SandboxEvents> {
     return this.ready;
   }
 
-  /** True when the agent answers a ping in time: the check before an idle container is used. */
+  /** True when the agent answers a ping in time: the check before an idle sandbox is used. */
   async ping(timeoutMs: number): Promise<boolean> {
     if (this.closedFlag) return false;
     const id = this.send({ type: 'ping' });
@@ -142,21 +142,22 @@ export class Sandbox extends EventEmitter<SandboxEvents> {
     }
   }
 
-  /** Kills and removes the container; safe to call more than once. */
+  /** Kills and removes the sandbox; safe to call more than once. */
   destroy(): Promise<void> {
     this.destroyed ??= (async () => {
-      this.container.stdout.removeAllListeners('data');
+      this.started.stdout.removeAllListeners('data');
       try {
-        (this.container.stdin as unknown as { destroy?: () => void }).destroy?.();
+        (this.started.stdin as unknown as { destroy?: () => void }).destroy?.();
       } catch {
         // The stream may already be gone; removal below is what matters.
       }
-      await this.client.remove(this.container.id);
+      await this.runtime.remove(this.started.id);
     })();
     return this.destroyed;
   }
 
-  state() {
-    return this.client.state(this.container.id);
+  /** Why the channel closed before a result (asked once it has closed). */
+  diagnose(): Promise<SandboxDeath> {
+    return this.runtime.diagnose(this.started.id);
   }
 }

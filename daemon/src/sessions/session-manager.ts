@@ -11,9 +11,9 @@ export interface SessionSandbox {
   off(event: 'closed', listener: () => void): unknown;
 }
 
-/** The part of SandboxPool that sessions use: a lease that outlives any one run. */
+/** The part of SandboxPool that sessions use: a sandbox taken for good, outliving any one run. */
 export interface SessionPool<S extends SessionSandbox> {
-  lease(signal?: AbortSignal): Promise<S>;
+  take(signal?: AbortSignal): Promise<S>;
   retire(sandbox: S): Promise<void>;
   /** Sandboxes that runs and sessions may hold at once. */
   readonly capacity: number;
@@ -56,6 +56,12 @@ export function newSessionId(): string {
 /** A shortened id for places without authentication (the health endpoint's /status, logs). */
 export function idPrefix(id: string): string {
   return `${id.slice(0, ID_PREFIX.length + 6)}…`;
+}
+
+/** One run's hold on its session: leave it when the run is over, with the reason the session ends, if it does. */
+export interface SessionTurn<S extends SessionSandbox> {
+  readonly sandbox: S;
+  leave(endReason?: string): Promise<void>;
 }
 
 /** An open session: one container held for good, its allowlist, its queue and its idle clock. */
@@ -120,7 +126,7 @@ export class SessionManager<S extends SessionSandbox> {
     this.opening++;
     let sandbox: S;
     try {
-      sandbox = await this.options.pool.lease(signal);
+      sandbox = await this.options.pool.take(signal);
     } finally {
       this.opening--;
     }
@@ -146,32 +152,41 @@ export class SessionManager<S extends SessionSandbox> {
   }
 
   /**
-   * Runs `task` on the session's sandbox after the runs queued before it. The idle clock stops
-   * while runs are queued or going on. Throws SessionGoneError when the session ends before its turn.
+   * Waits for the runs queued before this one, then holds the session for one run until the turn is
+   * left. The idle clock stops while runs are queued or going on. Throws SessionGoneError when the
+   * session ends before its turn comes.
    */
-  async run<T>(session: Session<S>, task: (sandbox: S) => Promise<T>): Promise<T> {
+  async turn(session: Session<S>): Promise<SessionTurn<S>> {
     session.pending++;
     clearTimeout(session.timer);
-    const turn = session.tail.then(async () => {
-      if (this.open.get(session.id) !== session) throw new SessionGoneError(session.id, this.ended.get(session.id) ?? 'it ended');
-      try {
-        return await task(session.sandbox);
-      } finally {
-        session.runs++;
-        session.lastUsedAt = this.now();
-        if (session.sandbox.closed) await this.end(session.id, SANDBOX_EXITED);
-      }
-    });
-    session.tail = turn.then(
-      () => undefined,
-      () => undefined,
-    );
-    try {
-      return await turn;
-    } finally {
+    const previous = session.tail;
+    let next!: () => void;
+    session.tail = new Promise<void>((resolve) => (next = resolve));
+    await previous;
+    const done = (): void => {
       session.pending--;
       if (session.pending === 0 && this.open.get(session.id) === session) this.startIdleClock(session);
+      next();
+    };
+    if (this.open.get(session.id) !== session) {
+      done();
+      throw new SessionGoneError(session.id, this.ended.get(session.id) ?? 'it ended');
     }
+    let left: Promise<void> | undefined;
+    return {
+      sandbox: session.sandbox,
+      leave: (endReason) =>
+        (left ??= (async () => {
+          try {
+            session.runs++;
+            session.lastUsedAt = this.now();
+            if (endReason !== undefined) await this.end(session.id, endReason);
+            else if (session.sandbox.closed) await this.end(session.id, SANDBOX_EXITED);
+          } finally {
+            done();
+          }
+        })()),
+    };
   }
 
   private startIdleClock(session: Session<S>): void {

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { SkillSource } from '@mcp-code-mode/protocol';
+import { formatIssues, type SkillSource } from '@mcp-code-mode/protocol';
 import { z } from 'zod';
 
 /** One saved tool's source, at most (a tool is a function, not a library). */
@@ -134,6 +134,5 @@ export class SkillStore {
 function parse<S extends z.ZodType>(schema: S, params: Record<string, unknown>, method: string): z.output<S> {
   const parsed = schema.safeParse(params);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new SkillStoreError('invalid_request', `${method}: ${issue.path.join('.') || 'params'}: ${issue.message}`);
+  throw new SkillStoreError('invalid_request', `${method}: ${formatIssues(parsed.error, { root: 'params', first: true })}`);
 }

@@ -3,7 +3,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { Logger } from 'pino';
-import { RpcFailure } from '../runs/tool-host.js';
+import { RpcFailure } from '../rpc/rpc-failure.js';
 
 // ajv-formats is CommonJS: under NodeNext its default import is the module object's default.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv | Ajv2019 | Ajv2020) => unknown;

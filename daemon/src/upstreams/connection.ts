@@ -4,7 +4,7 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/schema.js';
 import { maskSecrets, secretsOf } from '../config/redact.js';
-import { RpcFailure } from '../runs/tool-host.js';
+import { RpcFailure } from '../rpc/rpc-failure.js';
 import { VERSION } from '../version.js';
 import { loadSdk } from './sdk.js';
 import { STDIO_MAX_MESSAGE_BYTES, transportAttempts, type TransportAttempt } from './transports.js';

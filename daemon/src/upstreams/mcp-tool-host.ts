@@ -1,21 +1,26 @@
-import type { ServerInfo } from '@mcp-code-mode/protocol';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from 'pino';
-import type { z } from 'zod';
-import type { DiscoveryReport } from '../config/discover.js';
-import { RpcFailure, type ConfigProblem, type ReloadResult, type RpcContext, type ServerStatus, type SkippedServer, type ToolHost } from '../runs/tool-host.js';
-import { makeAliases } from './aliases.js';
-import { ArgumentValidator } from './arg-validator.js';
-import type { CallOptions, UpstreamConnection } from './connection.js';
-import { ToolSearch } from './docs-search.js';
 import {
   CallToolParamsSchema,
+  formatIssues,
   GetPromptParamsSchema,
   QueryToolDocsParamsSchema,
   ReadResourceParamsSchema,
   SearchToolDocsParamsSchema,
   ServerParamsSchema,
-} from './rpc-params.js';
+  type ConfigProblemInfo as ConfigProblem,
+  type ReloadResult,
+  type ServerInfo,
+  type SkippedServerInfo as SkippedServer,
+} from '@mcp-code-mode/protocol';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { DiscoveryReport } from '../config/discover.js';
+import { RpcFailure, type RpcContext } from '../rpc/rpc-failure.js';
+import type { ServerStatus, ToolHost } from '../rpc/tool-host.js';
+import { makeAliases } from './aliases.js';
+import { ArgumentValidator } from './arg-validator.js';
+import type { CallOptions, UpstreamConnection } from './connection.js';
+import { ToolSearch } from './docs-search.js';
 import { ServerRegistry, type ConnectionFactory } from './server-registry.js';
 import { summarize, toolDoc, type ToolRef } from './tool-docs.js';
 
@@ -36,9 +41,7 @@ const METHODS = ['call_tool', 'list_servers', 'list_tools', 'query_tool_docs', '
 function parse<S extends z.ZodType>(schema: S, params: Record<string, unknown>, method: string): z.output<S> {
   const parsed = schema.safeParse(params);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const field = issue.path.join('.') || 'params';
-  throw new RpcFailure('invalid_request', `${method}: ${field}: ${issue.message}`);
+  throw new RpcFailure('invalid_request', `${method}: ${formatIssues(parsed.error, { root: 'params', first: true })}`);
 }
 
 /** Every page of a paginated MCP list. */

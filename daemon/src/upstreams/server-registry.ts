@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { DiscoveredServer, DiscoveryProblem, DiscoveryReport } from '../config/discover.js';
-import { RpcFailure, type ConfigProblem, type ReloadResult, type ServerStatus, type SkippedServer } from '../runs/tool-host.js';
+import type { ConfigProblemInfo as ConfigProblem, ReloadResult, SkippedServerInfo as SkippedServer } from '@mcp-code-mode/protocol';
+import { RpcFailure } from '../rpc/rpc-failure.js';
+import type { ServerStatus } from '../rpc/tool-host.js';
 import { UpstreamConnection } from './connection.js';
 
 export type ConnectionFactory = (server: DiscoveredServer, log: Logger) => UpstreamConnection;

@@ -101,16 +101,17 @@ export class DaemonLauncher {
     // The log file takes the daemon's stdout and stderr: whatever it says before its logger exists
     // (a bad setting, no engine) lands there, and the error in start() quotes it.
     const log = await open(paths.logFile, 'a', 0o600);
+    const seen: SpawnedDaemon = {};
     let child: ChildProcess;
     try {
       await chmod(paths.logFile, 0o600);
       child = this.spawn(program, args, { env: this.options.env, detached: true, stdio: ['ignore', log.fd, log.fd] });
+      // At once, before any await: a spawn error comes on the next tick, and unheard it would crash the caller.
+      child.once('exit', (code, signal) => (seen.exit = { code, signal }));
+      child.once('error', (err) => (seen.spawnError = err));
     } finally {
       await log.close();
     }
-    const seen: SpawnedDaemon = {};
-    child.once('exit', (code, signal) => (seen.exit = { code, signal }));
-    child.once('error', (err) => (seen.spawnError = err));
     // The daemon outlives this shim: the next client's shim will use it.
     child.unref();
     return seen;

@@ -90,6 +90,10 @@ export const EnvConfigSchema = z.object({
   MCP_BRIDGE_SESSION_TTL: int('MCP_BRIDGE_SESSION_TTL', 1, 7 * 86400).default(15 * 60),
   /** Sessions open at once; 0 turns sessions off. */
   MCP_BRIDGE_MAX_SESSIONS: int('MCP_BRIDGE_MAX_SESSIONS', 0, 256).default(8),
+  /** Tool calls one run may make; past it a call raises MCPError naming this variable. */
+  MCP_BRIDGE_MAX_TOOL_CALLS: int('MCP_BRIDGE_MAX_TOOL_CALLS', 1, 1_000_000).default(1000),
+  /** Tool calls of one run in flight at once; more wait their turn (asyncio.gather of thousands stays bounded). */
+  MCP_BRIDGE_MAX_CONCURRENT_CALLS: int('MCP_BRIDGE_MAX_CONCURRENT_CALLS', 1, 4096).default(64),
 });
 export type EnvConfig = z.infer<typeof EnvConfigSchema>;
 export const ENV_VARIABLES = Object.keys(EnvConfigSchema.shape) as (keyof EnvConfig)[];

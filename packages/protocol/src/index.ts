@@ -47,15 +47,32 @@ export {
 export type { OutputMode, RunInput, RunStatus, Truncation, RunResult } from './run.js';
 export { RunRequestSchema, RunResponseSchema, ERROR_CODES, CLIENT_ERROR_CODES, ErrorBodySchema } from './control.js';
 export type { RunRequest, RunResponse, ErrorCode, ClientErrorCode, ErrorBody } from './control.js';
+export { OutputEventSchema, ResultEventSchema, ErrorEventSchema, RunStreamEventSchema } from './stream.js';
+export type { OutputEvent, RunStreamEvent } from './stream.js';
+export { DAEMON_ERROR_TYPES, DaemonErrorTypeSchema, isDaemonErrorType } from './outcomes.js';
+export type { DaemonErrorType } from './outcomes.js';
+export { formatIssues } from './issues.js';
+export type { IssueFormat } from './issues.js';
+export {
+  CallToolParamsSchema,
+  ServerParamsSchema,
+  QueryToolDocsParamsSchema,
+  SearchToolDocsParamsSchema,
+  ReadResourceParamsSchema,
+  GetPromptParamsSchema,
+} from './rpc-params.js';
+export type { CallToolParams } from './rpc-params.js';
 export {
   ServerStatusSchema,
   ConfigProblemSchema,
+  SkippedServerSchema,
+  ReloadResultSchema,
   PoolStatusSchema,
   RunCountsSchema,
   HttpStatusSchema,
   DaemonStatusSchema,
 } from './status.js';
-export type { ServerStatusInfo, ConfigProblemInfo, PoolStatus, RunCounts, HttpStatus, DaemonStatus } from './status.js';
+export type { ServerStatusInfo, ConfigProblemInfo, SkippedServerInfo, ReloadResult, PoolStatus, RunCounts, HttpStatus, DaemonStatus } from './status.js';
 export { EnvConfigSchema, ENV_VARIABLES, parseEnvConfig } from './config.js';
 export type { EnvConfig, ConfigCheck } from './config.js';
 export {

@@ -19,6 +19,19 @@ export type ServerStatusInfo = z.infer<typeof ServerStatusSchema>;
 export const ConfigProblemSchema = z.object({ path: z.string(), message: z.string() });
 export type ConfigProblemInfo = z.infer<typeof ConfigProblemSchema>;
 
+/** A config entry left out on purpose (shadowed by an earlier source, disabled, launches the bridge itself). */
+export const SkippedServerSchema = z.object({ name: z.string(), path: z.string(), reason: z.string() });
+export type SkippedServerInfo = z.infer<typeof SkippedServerSchema>;
+
+/** Body of `POST /v1/reload`: whether the new configuration was taken, and why not. */
+export const ReloadResultSchema = z.object({
+  applied: z.boolean(),
+  message: z.string(),
+  servers: z.array(z.string()),
+  problems: z.array(ConfigProblemSchema),
+});
+export type ReloadResult = z.infer<typeof ReloadResultSchema>;
+
 export const PoolStatusSchema = z.object({
   warm: z.number().int().nonnegative(),
   starting: z.number().int().nonnegative(),

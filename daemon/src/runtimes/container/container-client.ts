@@ -5,15 +5,11 @@ import { join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import Docker from 'dockerode';
 import type { EngineEndpoint } from './detect.js';
+import { RuntimeUnavailableError, type StartedSandbox } from '../runtime.js';
 import type { SandboxSpec } from './sandbox-spec.js';
 
-/** A container that is created, started and attached: the only state the pool ever sees. */
-export interface AttachedContainer {
-  readonly id: string;
-  readonly stdin: Writable;
-  readonly stdout: Readable;
-  readonly stderr: Readable;
-}
+/** A container that is created, started and attached: a started sandbox, as the pool sees it. */
+export type AttachedContainer = StartedSandbox;
 
 export interface ContainerSummary {
   id: string;
@@ -50,7 +46,7 @@ export interface ContainerClient {
 }
 
 /** Every engine failure, wrapped once, with the engine's own error as `cause`. */
-export class EngineError extends Error {
+export class EngineError extends RuntimeUnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'EngineError';

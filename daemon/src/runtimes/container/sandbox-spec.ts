@@ -48,6 +48,8 @@ export interface SandboxSpec {
 export const LABEL_APP = 'mcp-code-mode';
 export const LABEL_OWNER = 'mcp-code-mode.owner';
 export const LABEL_DAEMON = 'mcp-code-mode.daemon';
+/** Names the one creation attempt that made a container, so a sweep can tell it from a leftover. */
+export const LABEL_SLOT = 'mcp-code-mode.slot';
 
 /**
  * Builds the hardened container spec. Every flag of DESIGN.md is here: no network, read-only root,

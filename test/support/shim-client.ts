@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { fileURLToPath } from 'node:url';
+import type { RunResult } from '@mcp-code-mode/protocol';
 
 export const SHIM_BIN = fileURLToPath(new URL('../../packages/cli/bin/mcp-code-mode-shim.js', import.meta.url));
 
@@ -45,4 +46,30 @@ export async function callRun(client: Client, args: Record<string, unknown>, opt
     structuredContent?: CallOutcome['result'];
   };
   return { isError: r.isError === true, text: r.content.map((c) => c.text ?? '').join('\n'), result: r.structuredContent! };
+}
+
+/** A run_python caller for a daemon's tests: the SDK Client and a shim of its own (autostart off). */
+export interface RunClient {
+  /** One run_python call; the result as the client sees it (structuredContent), and its text. */
+  run(args: { code: string; session?: string; servers?: string[]; timeout?: number }): Promise<RunResult & { text: string }>;
+  close(): Promise<void>;
+}
+
+export async function runClient(daemon: { env: NodeJS.ProcessEnv }, _name = 'tests'): Promise<RunClient> {
+  const env = Object.fromEntries(Object.entries({ ...daemon.env, MCP_BRIDGE_AUTOSTART: '0' }).filter((e): e is [string, string] => e[1] !== undefined));
+  const shim = await connectShim(env);
+  return {
+    async run(args) {
+      const answer = await shim.client.callTool({ name: 'run_python', arguments: args }, undefined, { timeout: 180_000 });
+      const content = answer.content as { type: string; text?: string }[];
+      return { ...(answer.structuredContent as unknown as RunResult), text: content[0]?.text ?? '' };
+    },
+    close: () => shim.client.close(),
+  };
+}
+
+/** The session id a run result carries, when its session is open. */
+export function openSessionId(result: RunResult): string {
+  if (result.session?.state !== 'open') throw new Error(`expected an open session, got ${JSON.stringify(result)}`);
+  return result.session.id;
 }

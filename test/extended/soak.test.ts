@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RunResult } from '@mcp-code-mode/protocol';
-import { availableEngines } from '../helpers/engines.ts';
-import { POOL_SIZE, settled, startHostileDaemon, type HostileDaemon } from '../helpers/hostile.ts';
+import { availableEngines } from '../support/engines.ts';
+import { POOL_SIZE, settled, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
 const RUNS = Number(process.env.SOAK_RUNS ?? 2000);
 const CLIENTS = 4;

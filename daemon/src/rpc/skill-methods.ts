@@ -1,5 +1,5 @@
-import { RpcFailure } from '../runs/tool-host.js';
-import { SkillStoreError, type SkillStore } from './skill-store.js';
+import { SkillStoreError, type SkillStore } from '../skills/skill-store.js';
+import { RpcFailure } from './rpc-failure.js';
 
 /** RPC methods of saved tools, answered by the daemon itself rather than by an MCP server. */
 export const SKILL_METHODS: ReadonlySet<string> = new Set(['save_tool', 'delete_saved_tool']);

@@ -1,53 +1,16 @@
-import type { ServerInfo } from '@mcp-code-mode/protocol';
+import type { ConfigProblemInfo, ReloadResult, ServerInfo, ServerStatusInfo, SkippedServerInfo } from '@mcp-code-mode/protocol';
+import { RpcFailure, type RpcContext } from './rpc-failure.js';
 
-/** An error that the sandbox sees as `MCPError(code, message)`; never crashes a run. */
-export class RpcFailure extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-    this.name = 'RpcFailure';
-  }
-}
-
-export interface RpcContext {
-  /** The run's allowlist, fixed by the daemon; the sandbox cannot widen it. */
-  allowed: ReadonlySet<string>;
-  signal: AbortSignal;
-  timeoutMs?: number;
-}
-
-/** One configured MCP server as /status shows it: never its env values or headers. */
-export interface ServerStatus {
-  name: string;
+/** One configured MCP server as the tool host knows it (`transport` and `state` narrowed; /status keeps them open). */
+export interface ServerStatus extends ServerStatusInfo {
   transport: 'stdio' | 'http' | 'sse';
-  /** The config file it came from. */
-  source: string;
   state: 'idle' | 'connecting' | 'connected' | 'failed';
-  tools?: number;
-  lastError?: string;
 }
 
-/** A config file or entry that could not be used, and why. */
-export interface ConfigProblem {
-  path: string;
-  message: string;
-}
-
-/** A config entry left out on purpose (shadowed by an earlier source, disabled, launches the bridge itself). */
-export interface SkippedServer {
-  name: string;
-  path: string;
-  reason: string;
-}
-
-/** What `POST /v1/reload` answers: whether the new configuration was taken, and why not. */
-export interface ReloadResult {
-  applied: boolean;
-  message: string;
-  servers: string[];
-  problems: ConfigProblem[];
-}
-
-/** What a run needs from the MCP side: server metadata for the proxies, and the RPC methods. */
+/**
+ * What runs need from the MCP side: server metadata for the proxies, and the RPC methods. Defined
+ * here, by the RPC layer that forwards to it; upstreams/ implements it.
+ */
 export interface ToolHost {
   /** Names of every configured server (for `runtime.discovered_servers()`). */
   discovered(): string[];
@@ -56,7 +19,7 @@ export interface ToolHost {
   /** One RPC from the sandbox; resolves with the result or throws RpcFailure. */
   handle(method: string, params: Record<string, unknown>, ctx: RpcContext): Promise<unknown>;
   /** Servers and config problems, for /v1/servers and /status. */
-  status(): { servers: ServerStatus[]; problems: ConfigProblem[]; skipped?: SkippedServer[] };
+  status(): { servers: ServerStatus[]; problems: ConfigProblemInfo[]; skipped?: SkippedServerInfo[] };
   /** Re-reads the configuration (POST /v1/reload); absent when the host has no config source. */
   reload?(): Promise<ReloadResult>;
   /** Closes every upstream connection (daemon shutdown). */
@@ -79,7 +42,7 @@ export class EmptyToolHost implements ToolHost {
     throw new RpcFailure('unknown_method', `no MCP servers are configured, so ${method} has nothing to call`);
   }
 
-  status(): { servers: ServerStatus[]; problems: ConfigProblem[] } {
+  status(): { servers: ServerStatus[]; problems: ConfigProblemInfo[] } {
     return { servers: [], problems: [] };
   }
 

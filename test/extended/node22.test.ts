@@ -15,7 +15,7 @@ test('the unit tests and the core end-to-end tests pass on Node.js 22', { skip: 
   const version = spawnSync(node22, ['--version'], { encoding: 'utf8' }).stdout.trim();
   assert.match(version, /^v22\./);
   const unit = readdirSync(`${root}test/unit`).filter((f) => f.endsWith('.test.ts')).map((f) => `test/unit/${f}`);
-  const run = spawnSync(node22, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...unit, 'test/integration/core.test.ts'], {
+  const run = spawnSync(node22, ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...unit, 'test/integration/core.test.ts'], {
     cwd: root,
     encoding: 'utf8',
     // Without NODE_TEST_CONTEXT the inner runner reports as a top-level run, not as our child.

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { eventually } from './poll.ts';
+export { eventually };
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,15 +128,6 @@ export function childPids(pid: number): number[] {
     }
   }
   return children;
-}
-
-/** Waits until `check` holds, polling; fails with `what` after the timeout. */
-export async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(100);
-  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 // The params of each RPC method of docs/PROTOCOL.md, checked in the daemon whatever the sandbox
 // agent claims to send: sandbox code can forge frames, so nothing here trusts the Python side.
+// (The agent's own checks are conveniences for the model; these are the authority.)
 const server = z.string().min(1).max(256);
 const detail = z.enum(['name', 'summary', 'full']).default('summary');
 
@@ -27,6 +28,3 @@ export const GetPromptParamsSchema = z.object({
 });
 
 export type CallToolParams = z.output<typeof CallToolParamsSchema>;
-export type QueryToolDocsParams = z.output<typeof QueryToolDocsParamsSchema>;
-export type SearchToolDocsParams = z.output<typeof SearchToolDocsParamsSchema>;
-export type GetPromptParams = z.output<typeof GetPromptParamsSchema>;
