@@ -149,7 +149,7 @@ def camel(text: str) -> str:
 
 
 def is_identifier(name: str) -> bool:
-    return bool(_IDENTIFIER.match(name)) and name not in PYTHON_KEYWORDS
+    return bool(_IDENTIFIER.fullmatch(name)) and name not in PYTHON_KEYWORDS
 
 
 def parameter_aliases(names: Sequence[str]) -> List[str]:
@@ -520,7 +520,7 @@ class ServerStub:
         return ANY
 
     def _ref(self, ref: str, context: _Context) -> Annotation:
-        match = _LOCAL_REF.match(ref)
+        match = _LOCAL_REF.fullmatch(ref)
         if not match or ref in context.stack:
             return ANY
         definitions = context.root.get(match.group(1))
