@@ -75,3 +75,23 @@ test('docs come at three levels of detail with the call sandbox code writes', ()
   assert.equal(summarize('First paragraph.\n\nSecond paragraph.'), 'First paragraph.');
   assert.ok(summarize('word '.repeat(200)).length <= 243);
 });
+
+test('the words a model guesses find the tool: separators, run-together names, plurals, partial words', () => {
+  const memory = [
+    t('create_entities', 'Create multiple new entities in the knowledge graph'),
+    t('delete_relations', 'Delete multiple relations from the knowledge graph'),
+    t('open_nodes', 'Open specific nodes in the knowledge graph by their names'),
+  ];
+  const lists = [...ALL.slice(0, 2), { server: 'memory', tools: memory }];
+  const search = new ToolSearch();
+  const top = (query: string) => search.search(query, lists, 3).map((h) => `${h.server}.${h.tool.name}`)[0];
+  for (const query of ['get_sum', 'get-sum', 'getSum', 'getsum', 'sum'])
+    assert.equal(top(query), 'everything.get-sum', query);
+  assert.equal(top('create entity'), 'memory.create_entities'); // singular for plural
+  assert.equal(top('deleting a relation'), 'memory.delete_relations');
+  assert.equal(top('list directories'), 'filesystem.list_directory');
+  assert.equal(top('list dirs'), 'filesystem.list_directory'); // partial word
+  assert.equal(top('opening node'), 'memory.open_nodes');
+  assert.equal(top('read_text'), 'filesystem.read_text_file');
+  assert.deepEqual(search.search('qqxv zzkk', lists, 3), [], 'nothing matched: the sandbox says so');
+});

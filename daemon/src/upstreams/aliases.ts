@@ -4,7 +4,7 @@
 
 // Frozen rather than taken from a Python version: only the lower-case keywords survive rule 2.
 // `__peg_parser__` is a keyword of Python 3.9 only, which a sandbox image may still run.
-const KEYWORDS = new Set(
+export const KEYWORDS: ReadonlySet<string> = new Set(
   'and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield __peg_parser__'.split(
     ' ',
   ),

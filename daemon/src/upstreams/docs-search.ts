@@ -1,5 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import MiniSearch from 'minisearch';
+import { stemmer } from 'stemmer';
 
 /** The tools of one server, as its connection caches them. */
 export interface ServerTools {
@@ -31,16 +32,19 @@ export function tokenize(text: string): string[] {
     .filter(Boolean);
 }
 
+/** A tool name is also indexed whole (`getsum`), for models that write it without separators. */
+function tokenizeField(text: string, field?: string): string[] {
+  const words = tokenize(text);
+  return field === 'name' && words.length > 1 ? [...words, words.join('')] : words;
+}
+
 // Words that say nothing about what a tool does; left in, they count as matches everywhere.
 const STOP_WORDS = new Set('a an and are as at be by for from in into is it of on or that the this to with'.split(' '));
 
-// A light plural folding ("files" finds "file"); a real stemmer would buy little on tool names.
+// Porter stemming (the `stemmer` package) on both sides: "entities" finds "entity", "listing" finds "list".
 function processTerm(term: string): string | null {
   const t = term.toLowerCase();
-  if (STOP_WORDS.has(t)) return null;
-  if (t.length > 3 && t.endsWith('ies')) return `${t.slice(0, -3)}y`;
-  if (t.length > 3 && t.endsWith('s') && !t.endsWith('ss')) return t.slice(0, -1);
-  return t;
+  return STOP_WORDS.has(t) ? null : stemmer(t);
 }
 
 function paramsText(tool: Tool): string {
@@ -52,7 +56,7 @@ function paramsText(tool: Tool): string {
 
 /**
  * Ranks tool docs against a query with BM25 (MiniSearch's BM25+), weighting the tool name over
- * its title, description and argument docs, with prefix and light fuzzy matching. One index covers
+ * its title, description and argument docs, with stemming, prefix and light fuzzy matching. One index covers
  * every server being searched so that scores compare across servers; it is rebuilt only when
  * the set of tool lists changes (the lists are cached objects, so identity tells).
  */
@@ -64,7 +68,7 @@ export class ToolSearch {
     if (last && last.lists.length === lists.length && last.lists.every((l, i) => l.server === lists[i]!.server && l.tools === lists[i]!.tools)) return last;
     const index = new MiniSearch<IndexedTool>({
       fields: ['name', 'title', 'description', 'params', 'server'],
-      tokenize,
+      tokenize: tokenizeField,
       processTerm,
     });
     const refs: { server: string; tool: Tool }[] = [];

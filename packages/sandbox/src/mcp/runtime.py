@@ -9,7 +9,7 @@ Discovery (answered from the run's own metadata, no round trip):
 Host calls (each is one ``rpc`` frame; ``asyncio.gather`` runs them concurrently):
     await runtime.list_servers()                 await runtime.list_tools(server)
     await runtime.call_tool(server, tool, arguments=None, *, timeout=None)
-    await runtime.query_tool_docs(server, tool=None, detail="summary")      # or "full"
+    await runtime.query_tool_docs(server, tool=None, detail="summary")      # or "full", "stub"
     await runtime.search_tool_docs(query, limit=5, detail="summary")
     await runtime.list_resources(server)         await runtime.read_resource(server, uri)
     await runtime.list_prompts(server)           await runtime.get_prompt(server, name, arguments=None)
@@ -19,6 +19,12 @@ scripts, in threads, and inside async code, where they stall the event loop mean
 
 Proxies: ``mcp_<alias>`` in the run's namespace (also ``mcp_servers[name]`` and the module
 ``mcp.servers.<alias>``) has one async function per tool: ``await mcp_x.some_tool(**arguments)``.
+Each has the signature and docstring of its input schema (``help(mcp_x.some_tool)``), and
+``query_tool_docs(server, detail="stub")`` gives them all as Python stub source. Keywords are
+checked before a call leaves: an unknown one raises TypeError with the closest accepted name,
+a missing required one is named. None for an optional argument means "not given" (it is not
+sent) unless the schema allows null. Arguments left out are not sent: the server applies its
+own defaults, which the signature shows.
 
 Per-call timeouts never take a tool's argument away. A proxy passes its keyword arguments to
 the tool, with one exception kept for the Python bridge's guide (``await mcp_x.slow(timeout=60)``):
@@ -48,6 +54,8 @@ import json
 import sys
 from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple, TypeVar
 
+from mcp.stubs import ServerStub
+from mcp.suggest import did_you_mean, server_message
 from mcp.values import AttrDict, wrap
 
 __all__ = [
@@ -75,7 +83,7 @@ __all__ = [
     "search_tool_docs_sync",
 ]
 
-_DETAILS = ("name", "summary", "full")
+_DETAILS = ("name", "summary", "full", "stub")
 
 
 class MCPError(RuntimeError):
@@ -163,16 +171,18 @@ def list_loaded_server_metadata() -> Tuple[AttrDict, ...]:
     return tuple(wrap(dict(server)) for server in _current().servers)
 
 
+def _loaded_server(name: str) -> Mapping[str, Any]:
+    binding = _current()
+    for server in binding.servers:
+        if name in (server.get("name"), server.get("alias")):
+            return server
+    loaded = [(str(server.get("name")), str(server.get("alias"))) for server in binding.servers]
+    raise MCPError(server_message(str(name), loaded, binding.discovered), code="server_not_loaded")
+
+
 def describe_server(name: str) -> AttrDict:
     """Metadata of one loaded server, found by name or alias."""
-    for server in _current().servers:
-        if name in (server.get("name"), server.get("alias")):
-            return wrap(dict(server))
-    raise MCPError(
-        "server %r is not loaded in this run; pass it in run_python's `servers` list "
-        "(loaded: %s)" % (name, ", ".join(str(s.get("name")) for s in _current().servers) or "none"),
-        code="server_not_loaded",
-    )
+    return wrap(dict(_loaded_server(name)))
 
 
 def capability_summary() -> str:
@@ -185,7 +195,7 @@ def capability_summary() -> str:
         "`await runtime.call_tool(server, tool, args, timeout=5)`.\n"
         "`from mcp import runtime`: discovered_servers(), list_loaded_server_metadata(), "
         "describe_server(name), await list_servers(), await list_tools(server), "
-        "await query_tool_docs(server, tool=None, detail='summary'|'full'), "
+        "await query_tool_docs(server, tool=None, detail='summary'|'full'|'stub'), "
         "await search_tool_docs(query, limit=5), list_resources/read_resource, list_prompts/get_prompt; "
         "sync forms: list_servers_sync, list_tools_sync, query_tool_docs_sync, search_tool_docs_sync.\n"
         "Results: structuredContent, else the text (JSON-decoded), else the content list; "
@@ -211,7 +221,7 @@ def _check_timeout(timeout: Any) -> Optional[float]:
 def _check_detail(detail: Any) -> str:
     value = str(detail).lower()
     if value not in _DETAILS:
-        raise ValueError("detail must be 'name', 'summary' or 'full', got %r" % (detail,))
+        raise ValueError("detail must be 'name', 'summary', 'full' or 'stub', got %r" % (detail,))
     return value
 
 
@@ -300,14 +310,17 @@ async def list_tools(server: str) -> List[AttrDict]:
 
 
 async def query_tool_docs(server: str, tool: Optional[str] = None, detail: str = "summary") -> Any:
-    """Docs of one tool (a dict) or of all tools of a server (a list)."""
+    """Docs of one tool (a dict) or of all tools of a server (a list); ``detail="stub"``: Python stub source."""
     params = _docs_params(server, tool, detail)
+    if params["detail"] == "stub":
+        return _stub(server, tool)
     return _docs_result(await _current().host.request("query_tool_docs", params), tool)
 
 
 async def search_tool_docs(query: str, limit: int = 5, detail: str = "summary") -> List[AttrDict]:
     """Tool docs of every loaded server ranked against ``query``."""
-    return wrap(await _current().host.request("search_tool_docs", _search_params(query, limit, detail)))
+    params = _search_params(query, limit, detail)
+    return _search_result(await _current().host.request("search_tool_docs", params), str(query))
 
 
 async def list_resources(server: str) -> List[AttrDict]:
@@ -340,12 +353,61 @@ def list_tools_sync(server: str) -> List[AttrDict]:
 def query_tool_docs_sync(server: str, tool: Optional[str] = None, detail: str = "summary") -> Any:
     """``query_tool_docs`` for sync code."""
     params = _docs_params(server, tool, detail)
+    if params["detail"] == "stub":
+        return _stub(server, tool)
     return _docs_result(_current().host.request_sync("query_tool_docs", params), tool)
 
 
 def search_tool_docs_sync(query: str, limit: int = 5, detail: str = "summary") -> List[AttrDict]:
     """``search_tool_docs`` for sync code."""
-    return wrap(_current().host.request_sync("search_tool_docs", _search_params(query, limit, detail)))
+    params = _search_params(query, limit, detail)
+    return _search_result(_current().host.request_sync("search_tool_docs", params), str(query))
+
+
+def _stub(server: str, tool: Optional[str]) -> str:
+    """Stub source of a loaded server, or of one of its tools, made here from the run's metadata."""
+    stub = ServerStub(_loaded_server(server))
+    if tool is None:
+        return stub.source()
+    found = stub.tool(tool)
+    if found is None:
+        names = [t.alias for t in stub.tools] + [t.name for t in stub.tools]
+        raise MCPError(
+            "MCP server %r has no tool %r;%s its tools: %s"
+            % (stub.name, tool, did_you_mean(tool, names, quote=False, count=3), ", ".join(t.alias for t in stub.tools) or "none"),
+            code="unknown_tool",
+        )
+    return stub.tool_source(found)
+
+
+class SearchResults(list):
+    """The hits of ``search_tool_docs``; printed when empty, it says what was searched."""
+
+    def __init__(self, hits: Sequence[Any], message: str) -> None:
+        super().__init__(hits)
+        self.message = message
+
+    def __repr__(self) -> str:
+        return list.__repr__(self) if self else "[]  # " + self.message
+
+    __str__ = __repr__
+
+
+def _search_result(result: Any, query: str) -> List[AttrDict]:
+    hits = wrap(result) if isinstance(result, list) else []
+    binding = _current()
+    loaded = [str(server.get("name")) for server in binding.servers]
+    others = [name for name in binding.discovered if name not in loaded]
+    if not loaded:
+        message = "no server is loaded in this run, so nothing was searched: add server names to run_python's `servers`"
+    else:
+        message = "no tool of %s matched %r; try other words, or list them: await runtime.list_tools(server)" % (
+            ", ".join(loaded),
+            query,
+        )
+    if others:
+        message += "; servers not loaded (add them to `servers` to search them): %s" % ", ".join(others)
+    return SearchResults(hits, message)
 
 
 # ---- saved tools ----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import types
 from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional
 
 import mcp
-from mcp import proxies, runtime
+from mcp import proxies, runtime, suggest
 from mcp_agent.capture import OutputCapture
 from mcp_agent.channel import Channel, ChannelClosed
 from mcp_agent.rpc import RpcClient
@@ -118,7 +118,7 @@ class Executor:
         sys.modules["__main__"] = self._main
         sys.modules[SKILLS_PACKAGE] = self._skills.package
         injected: Dict[str, Any] = {"mcp_%s" % server["alias"]: by_name[server["name"]] for server in servers}
-        injected.update(mcp=mcp, mcp_servers=dict(by_name), LOADED_MCP_SERVERS=tuple(by_name))
+        injected.update(mcp=mcp, mcp_servers=proxies.ServerMap(by_name, frame["discovered"]), LOADED_MCP_SERVERS=tuple(by_name))
         rebind(self.namespace, self._injected, injected)  # keeps what the code itself rebound
         self._skills.bind(injected)
         self._injected = injected
@@ -137,6 +137,9 @@ class Executor:
                 exec(compiled, self.namespace)
         except SystemExit as exc:
             return self._exit(exc)
+        except NameError as exc:
+            _explain_name_error(exc)
+            return _error(exc)
         except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt & co. end the run, not the agent
             return _error(exc)
         return {"status": "success", "exitCode": 0}
@@ -158,6 +161,18 @@ class Executor:
         if self._loop is None or self._loop.is_closed():
             self._loop = asyncio.new_event_loop()
         return self._loop
+
+
+def _explain_name_error(exc: NameError) -> None:
+    """``mcp_x`` for a server this run did not load: the message says to add it to ``servers``."""
+    try:
+        binding = runtime._current()
+    except runtime.MCPError:
+        return
+    loaded = [(str(server["name"]), str(server["alias"])) for server in binding.servers]
+    hint = suggest.name_error_hint(exc, loaded, binding.discovered)
+    if hint and exc.args and isinstance(exc.args[0], str):
+        exc.args = ("%s. %s" % (exc.args[0], hint),) + tuple(exc.args[1:])
 
 
 def _leave_forked_child(outcome: Outcome) -> None:
