@@ -12,8 +12,8 @@ import { createMcpToolHost } from '../../daemon/src/upstreams/create-host.ts';
 import type { McpToolHost } from '../../daemon/src/upstreams/mcp-tool-host.ts';
 import { serverStub, toolSignatures } from '../../daemon/src/upstreams/stubs.ts';
 import { EVERYTHING, FILESYSTEM, MEMORY, stdio, writeServersConfig } from '../fixtures/mcp-servers/upstreams.ts';
-import { availableEngines } from '../helpers/engines.ts';
-import { startDaemonProcess, waitWarm, type DaemonHandle } from '../helpers/daemon-process.ts';
+import { availableEngines } from '../support/engines.ts';
+import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 
 const engines = await availableEngines();
 const SERVERS = ['everything', 'filesystem', 'memory'];

@@ -1,10 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
 import { deflateSync } from 'node:zlib';
 
-/** packages/sandbox, found from this file both in src/ and in dist/. */
-export const DEFAULT_SANDBOX_DIR = fileURLToPath(new URL('../../../packages/sandbox/', import.meta.url));
+/**
+ * The agent's sources, the package @mcp-code-mode/sandbox (packages/sandbox): resolved as a dependency,
+ * so the same line finds the workspace link in a checkout and node_modules in an installed daemon.
+ */
+export const DEFAULT_SANDBOX_DIR = dirname(createRequire(import.meta.url).resolve('@mcp-code-mode/sandbox/package.json'));
 
 /** Linux caps one argv string at 128 KiB; stay clear of it. */
 const MAX_ARG_BYTES = 120 * 1024;

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ContainerClient } from './container-client.js';
 import { EngineError } from './container-client.js';
@@ -7,7 +10,34 @@ import type { EngineEndpoint } from './detect.js';
 export const DEFAULT_IMAGE = 'python:3.12-slim';
 /** The image built from Debian packages when the default cannot be pulled. */
 export const LOCAL_IMAGE = 'mcp-code-mode/sandbox:local';
-export const BUILD_SCRIPT = fileURLToPath(new URL('../../../../docker/build-local-image.sh', import.meta.url));
+/**
+ * The offline builder has one home, docker/ at the repo root. The daemon package carries a copy in
+ * assets/docker/ (written by its prepack, removed by its postpack), looked at first; a checkout has
+ * only docker/.
+ */
+export const BUILDER_LOCATIONS = {
+  packaged: fileURLToPath(new URL('../../../assets/docker/build-local-image.sh', import.meta.url)),
+  checkout: fileURLToPath(new URL('../../../../docker/build-local-image.sh', import.meta.url)),
+};
+
+export interface Builder {
+  script: string;
+  env: Record<string, string | undefined>;
+}
+
+/**
+ * The builder script and its environment, or undefined when neither location has it. The packaged
+ * copy has no repo to keep its root-fs cache in (its default, <repo>/.state/cache, would be inside
+ * node_modules, often not writable): it uses the user's cache directory unless MCP_CODE_MODE_CACHE says.
+ */
+export function locateBuilder(env: Record<string, string | undefined>, exists: (path: string) => boolean = existsSync, locations = BUILDER_LOCATIONS): Builder | undefined {
+  if (exists(locations.packaged)) {
+    const cache = env.MCP_CODE_MODE_CACHE || join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'mcp-code-mode');
+    return { script: locations.packaged, env: { ...env, MCP_CODE_MODE_CACHE: cache } };
+  }
+  if (exists(locations.checkout)) return { script: locations.checkout, env };
+  return undefined;
+}
 
 export interface ImageOptions {
   image: string;
@@ -27,8 +57,13 @@ export function builderEnv(engineName: string, endpoint: EngineEndpoint, env: Re
 
 /** Runs the offline builder (mmdebstrap + import); it skips the work when its inputs are unchanged. */
 export function buildLocalImage(options: Pick<ImageOptions, 'onProgress' | 'buildEnv' | 'buildScript'>, tag = LOCAL_IMAGE): Promise<void> {
+  const builder = options.buildScript ? { script: options.buildScript, env: options.buildEnv } : locateBuilder(options.buildEnv);
+  if (!builder) {
+    const where = Object.values(BUILDER_LOCATIONS).join(' or ');
+    return Promise.reject(new EngineError(`the sandbox image builder is missing (no ${where}); reinstall mcp-code-mode, or set MCP_BRIDGE_IMAGE to an image with python3 that your engine has`));
+  }
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [options.buildScript ?? BUILD_SCRIPT, tag], { env: options.buildEnv as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [builder.script, tag], { env: builder.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
     const onLine = (chunk: Buffer): void => {
       for (const line of chunk.toString('utf8').split('\n')) {
