@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { DockerodeClient, EngineError, type ContainerClient, type EngineVersion } from './engine/container-client.js';
 import { detectEngine } from './engine/detect.js';
-import { builderEnv, ensureImage } from './engine/image.js';
+import { builderEnv } from './engine/image.js';
+import { ensureConfiguredImage } from './engine/image-profiles.js';
 import { buildSandboxSpec, LABEL_DAEMON, LABEL_OWNER } from './engine/sandbox-spec.js';
 import { loadBaseProfile, PERMISSIVE_BASE, sandboxSeccompProfile } from './engine/seccomp.js';
 import { removeOrphans, SandboxPool } from './pool/sandbox-pool.js';
@@ -99,9 +100,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const engine: EngineVersion = await client.version();
   log.info({ engine: engine.name, version: engine.version, via: endpoint.source }, 'container engine found');
 
-  const image = await ensureImage(client, {
-    image: config.MCP_BRIDGE_IMAGE,
+  const image = await ensureConfiguredImage(client, config, {
     explicit: options.imageExplicit,
+    cwd: process.cwd(),
     onProgress: progress,
     buildEnv: builderEnv(engine.name, endpoint, options.env),
   });

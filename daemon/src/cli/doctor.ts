@@ -6,6 +6,7 @@ import { discoverServers } from '../config/discover.js';
 import { DockerodeClient, type ContainerClient } from '../engine/container-client.js';
 import { detectEngine, type EngineEndpoint } from '../engine/detect.js';
 import { LOCAL_IMAGE } from '../engine/image.js';
+import { formatImageContents, IMAGE_LABELS, imageContents, imagePlan } from '../engine/image-profiles.js';
 import type { CliContext } from './context.js';
 
 export interface Check {
@@ -27,6 +28,8 @@ export interface DoctorDeps {
   daemonStatus: () => Promise<DaemonStatus | undefined>;
   /** Problems of the MCP server config files as discovery sees them now. */
   configProblems: () => Promise<{ path: string; message: string }[]>;
+  /** Against which relative MCP_BRIDGE_PIP_* paths resolve (the daemon's working directory). */
+  cwd?: string;
 }
 
 const ENGINE_FIX =
@@ -66,8 +69,16 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   if (engine && env.ok) {
     const image = env.config.MCP_BRIDGE_IMAGE;
     const explicit = Boolean(deps.env.MCP_BRIDGE_IMAGE);
-    if (await engine.imageLabels(image)) checks.push({ name: 'image', status: 'ok', detail: `${image} is present` });
-    else if (!explicit && (await engine.imageLabels(LOCAL_IMAGE))) checks.push({ name: 'image', status: 'ok', detail: `${image} is absent; the local image ${LOCAL_IMAGE} is used` });
+    const plan = imagePlan(env.config, explicit, deps.cwd ?? process.cwd());
+    // What the image holds (profile, extra and pip packages), from the labels the builder set.
+    const holds = (labels: Record<string, string>): string => `: ${formatImageContents(imageContents(labels))}`;
+    let labels: Record<string, string> | undefined;
+    if (plan.kind === 'build') {
+      const { tag } = plan.build;
+      if ((labels = await engine.imageLabels(tag))) checks.push({ name: 'image', status: 'ok', detail: `${tag} is present${holds(labels)}` });
+      else checks.push({ name: 'image', status: 'fail', detail: `${tag} (profile ${plan.build.profile}${plan.build.user.extraPackages.length > 0 || plan.build.user.pipRequirements ? ' with your packages' : ''}) is not built yet`, fix: 'run `mcp-code-mode image ensure` (builds it offline from Debian packages; the daemon also builds it when it starts)' });
+    } else if ((labels = await engine.imageLabels(image))) checks.push({ name: 'image', status: 'ok', detail: `${image} is present${labels[IMAGE_LABELS.profile] ? holds(labels) : ''}` });
+    else if (!explicit && (labels = await engine.imageLabels(LOCAL_IMAGE))) checks.push({ name: 'image', status: 'ok', detail: `${image} is absent; the local image ${LOCAL_IMAGE} is used${holds(labels)}` });
     else {
       checks.push({
         name: 'image',

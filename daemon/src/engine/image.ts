@@ -25,10 +25,10 @@ export function builderEnv(engineName: string, endpoint: EngineEndpoint, env: Re
   return { ...env, ENGINE: 'docker', ...(endpoint.socketPath ? { DOCKER_HOST: `unix://${endpoint.socketPath}` } : {}) };
 }
 
-/** Runs the offline builder (mmdebstrap + import); it skips the work when its inputs are unchanged. */
-export function buildLocalImage(options: Pick<ImageOptions, 'onProgress' | 'buildEnv' | 'buildScript'>, tag = LOCAL_IMAGE): Promise<void> {
+/** Runs the offline builder (mmdebstrap + import); it skips the work when its inputs are unchanged. `args`: see image-profiles.ts. */
+export function buildLocalImage(options: Pick<ImageOptions, 'onProgress' | 'buildEnv' | 'buildScript'>, tag = LOCAL_IMAGE, args: string[] = []): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [options.buildScript ?? BUILD_SCRIPT, tag], { env: options.buildEnv as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [options.buildScript ?? BUILD_SCRIPT, tag, ...args], { env: options.buildEnv as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
     const onLine = (chunk: Buffer): void => {
       for (const line of chunk.toString('utf8').split('\n')) {
@@ -43,7 +43,7 @@ export function buildLocalImage(options: Pick<ImageOptions, 'onProgress' | 'buil
     child.on('error', (err) => reject(new EngineError(`cannot run the image builder: ${err.message}`, { cause: err })));
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new EngineError(`building the local sandbox image failed (exit ${code}):\n${tail.join('\n')}\nInstall mmdebstrap (apt-get install mmdebstrap) or set MCP_BRIDGE_IMAGE to an image with python3 that your engine has.`));
+      else reject(new EngineError(`building the sandbox image ${tag} failed (exit ${code}):\n${tail.join('\n')}\nInstall mmdebstrap (apt-get install mmdebstrap) or set MCP_BRIDGE_IMAGE to an image with python3 that your engine has.`));
     });
   });
 }
