@@ -233,10 +233,10 @@ else
     tail -n 25 "$log" >&2
     # Name the package that failed: apt's "Unable to locate package X" / "has no installation candidate",
     # or pip's "No matching distribution found for X".
-    missing="$({ grep -oE "Unable to locate package [^ ]+" "$log" | sed 's/^Unable to locate package //'
-                 grep -oE "Package '[^']+' has no installation candidate" "$log" | cut -d"'" -f2; } | sort -u | paste -sd' ' -)"
+    missing="$({ grep -oE "Unable to locate package [^ ]+" "$log" | sed 's/^Unable to locate package //' || true
+                 grep -oE "Package '[^']+' has no installation candidate" "$log" | cut -d"'" -f2 || true; } | sort -u | paste -sd' ' -)"
     [ -z "$missing" ] || die "Debian $SUITE has no package named: $missing (from ${PKG_FILES[*]}${EXTRAS:+ or --extra-packages $EXTRAS}); full log: $log"
-    pipfail="$(grep -oE 'No matching distribution found for [^ ]+' "$log" | sed 's/^No matching distribution found for //' | sort -u | paste -sd' ' -)"
+    pipfail="$({ grep -oE 'No matching distribution found for [^ ]+' "$log" || true; } | sed 's/^No matching distribution found for //' | sort -u | paste -sd' ' -)"
     [ -z "$pipfail" ] || die "pip found no distribution for: $pipfail (requirements $PIP_REQ${PIP_LINKS:+, wheelhouse $PIP_LINKS}); full log: $log"
     die "mmdebstrap failed (full log: $log). It needs a reachable Debian mirror (set MCP_CODE_MODE_DEBIAN_MIRROR) and root or subuids."
   fi

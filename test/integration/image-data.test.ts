@@ -188,4 +188,21 @@ print(json.dumps({"uid": os.getuid(), "gid": os.getgid(), "root": root, "backend
       assert.match(image!.detail, new RegExp(`${tag} is present: profile base; extra packages: none; pip packages: mcmtinypkg==0\\.1`));
     }
   });
+
+  test('a failed build names what failed: the Debian package apt cannot find, the requirement pip cannot meet', { timeout: BUILD_TIMEOUT }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcm-badpkg-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const cache = join(dir, 'cache');
+    const apt = await cli(['image', 'ensure'], { ...env, MCP_CODE_MODE_CACHE: cache, MCP_BRIDGE_EXTRA_PACKAGES: 'jq mcm-no-such-package' });
+    assert.equal(apt.code, 1, apt.stderr);
+    assert.match(apt.stderr, /^mcp-code-mode: building the sandbox image mcp-code-mode\/sandbox:local-user-[0-9a-f]{12} failed: Debian bookworm has no package named: mcm-no-such-package \(from /m);
+
+    const wheels = join(dir, 'wheelhouse');
+    mkdirSync(wheels);
+    writeWheel(wheels, 'mcmtinypkg', '0.1', 'x');
+    writeFileSync(join(dir, 'requirements.txt'), 'mcmtinypkg==0.1\nmcmabsent==1.0\n');
+    const pip = await cli(['image', 'ensure'], { ...env, MCP_CODE_MODE_CACHE: cache, MCP_BRIDGE_PIP_REQUIREMENTS: join(dir, 'requirements.txt'), MCP_BRIDGE_PIP_FIND_LINKS: wheels });
+    assert.equal(pip.code, 1, pip.stderr);
+    assert.match(pip.stderr, /^mcp-code-mode: building the sandbox image .* failed: pip found no distribution for: mcmabsent==1.0 \(requirements /m);
+  });
 });

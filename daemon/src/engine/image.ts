@@ -42,7 +42,10 @@ export function buildLocalImage(options: Pick<ImageOptions, 'onProgress' | 'buil
     child.stderr.on('data', onLine);
     child.on('error', (err) => reject(new EngineError(`cannot run the image builder: ${err.message}`, { cause: err })));
     child.on('close', (code) => {
+      // The builder's own last word names what failed (a package apt cannot find, a requirement pip cannot meet).
+      const named = tail.filter((l) => l.startsWith('build-local-image: ')).pop();
       if (code === 0) resolve();
+      else if (named) reject(new EngineError(`building the sandbox image ${tag} failed: ${named.slice('build-local-image: '.length)}`));
       else reject(new EngineError(`building the sandbox image ${tag} failed (exit ${code}):\n${tail.join('\n')}\nInstall mmdebstrap (apt-get install mmdebstrap) or set MCP_BRIDGE_IMAGE to an image with python3 that your engine has.`));
     });
   });
