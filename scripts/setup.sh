@@ -5,7 +5,8 @@
 #   3. a container engine that answers (scripts/ensure-engine.sh: Docker, else Podman; installs/starts
 #      dockerd when root on Debian/Ubuntu)
 #   4. the sandbox image (`mcp-code-mode image ensure`, see ensure_sandbox_image below)
-# Environment: MCP_BRIDGE_IMAGE (use this image), MCP_BRIDGE_RUNTIME / DOCKER_HOST (engine),
+# Environment: MCP_BRIDGE_IMAGE (use this image), MCP_BRIDGE_IMAGE_PROFILE=data (build and use the data
+#   image), MCP_BRIDGE_EXTRA_PACKAGES / MCP_BRIDGE_PIP_REQUIREMENTS (a derived image), MCP_BRIDGE_RUNTIME / DOCKER_HOST (engine),
 #   SETUP_SKIP_NPM=1, SETUP_SKIP_BUILD=1, SETUP_SKIP_ENGINE=1, SETUP_SKIP_IMAGE=1 (skip a step),
 #   SETUP_ENGINES=all (bring up Docker and Podman both, and the image in each: the tests run on both),
 #   SETUP_FOR_TESTS=1 (what the tests need besides: systemd-analyze, and Node.js 22 in .state/node22, on
@@ -63,6 +64,8 @@ engine() {
 
 # ---------------------------------------------------------------- 4. sandbox image
 # The daemon's own logic (`mcp-code-mode image ensure`): MCP_BRIDGE_IMAGE if set (pulled when missing);
+# else, with MCP_BRIDGE_IMAGE_PROFILE=data or packages of your own (MCP_BRIDGE_EXTRA_PACKAGES,
+# MCP_BRIDGE_PIP_REQUIREMENTS), that image built offline (a no-op when its inputs are unchanged);
 # else python:3.12-slim if present; else the offline mcp-code-mode/sandbox:local if built before (rebuilt
 # when its inputs changed); else a pull of python:3.12-slim; else the offline build from Debian packages.
 # With SETUP_ENGINES=all, the image is made present in every engine that answers (the tests use both).

@@ -73,6 +73,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     config,
     env: options.env,
     imageExplicit: options.imageExplicit,
+    cwd: process.cwd(),
     stateDir: paths.dir,
     owner: paths.owner,
     daemonId,

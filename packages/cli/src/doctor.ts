@@ -3,7 +3,17 @@ import { homedir } from 'node:os';
 import { DaemonStatusSchema, parseEnvConfig, type DaemonStatus } from '@mcp-code-mode/protocol';
 import { ControlClient, ControlError, statePaths } from '@mcp-code-mode/client';
 import { discoverServers } from '@mcp-code-mode/daemon/config';
-import { detectEngine, DockerodeClient, LOCAL_IMAGE, type ContainerClient, type EngineEndpoint } from '@mcp-code-mode/daemon/container';
+import {
+  detectEngine,
+  DockerodeClient,
+  formatImageContents,
+  IMAGE_LABELS,
+  imageContents,
+  imagePlan,
+  LOCAL_IMAGE,
+  type ContainerClient,
+  type EngineEndpoint,
+} from '@mcp-code-mode/daemon/container';
 import type { CliContext } from './context.js';
 
 export interface Check {
@@ -25,6 +35,8 @@ export interface DoctorDeps {
   daemonStatus: () => Promise<DaemonStatus | undefined>;
   /** Problems of the MCP server config files as discovery sees them now. */
   configProblems: () => Promise<{ path: string; message: string }[]>;
+  /** Against which relative MCP_BRIDGE_PIP_* paths resolve (the daemon's working directory). */
+  cwd?: string;
 }
 
 const ENGINE_FIX =
@@ -64,8 +76,16 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   if (engine && env.ok) {
     const image = env.config.MCP_BRIDGE_IMAGE;
     const explicit = Boolean(deps.env.MCP_BRIDGE_IMAGE);
-    if (await engine.imageLabels(image)) checks.push({ name: 'image', status: 'ok', detail: `${image} is present` });
-    else if (!explicit && (await engine.imageLabels(LOCAL_IMAGE))) checks.push({ name: 'image', status: 'ok', detail: `${image} is absent; the local image ${LOCAL_IMAGE} is used` });
+    const plan = imagePlan(env.config, explicit, deps.cwd ?? process.cwd());
+    // What the image holds (profile, extra and pip packages), from the labels the builder set.
+    const holds = (labels: Record<string, string>): string => `: ${formatImageContents(imageContents(labels))}`;
+    let labels: Record<string, string> | undefined;
+    if (plan.kind === 'build') {
+      const { tag } = plan.build;
+      if ((labels = await engine.imageLabels(tag))) checks.push({ name: 'image', status: 'ok', detail: `${tag} is present${holds(labels)}` });
+      else checks.push({ name: 'image', status: 'fail', detail: `${tag} (profile ${plan.build.profile}${plan.build.user.extraPackages.length > 0 || plan.build.user.pipRequirements ? ' with your packages' : ''}) is not built yet`, fix: 'run `mcp-code-mode image ensure` (builds it offline from Debian packages; the daemon also builds it when it starts)' });
+    } else if ((labels = await engine.imageLabels(image))) checks.push({ name: 'image', status: 'ok', detail: `${image} is present${labels[IMAGE_LABELS.profile] ? holds(labels) : ''}` });
+    else if (!explicit && (labels = await engine.imageLabels(LOCAL_IMAGE))) checks.push({ name: 'image', status: 'ok', detail: `${image} is absent; the local image ${LOCAL_IMAGE} is used${holds(labels)}` });
     else {
       checks.push({
         name: 'image',

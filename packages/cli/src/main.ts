@@ -25,8 +25,8 @@ Usage:
   mcp-code-mode status [--json]             show the daemon's pool, servers, runs and engine
   mcp-code-mode servers [--json]            list the MCP servers found in the config files, from where, and the problems
   mcp-code-mode stop                        stop the daemon (its containers are removed)
-  mcp-code-mode image ensure                make the sandbox image present (pull, or build it locally)
-  mcp-code-mode image build                 build the local sandbox image from Debian packages
+  mcp-code-mode image ensure                make the sandbox image present (MCP_BRIDGE_IMAGE / _PROFILE: pull or build)
+  mcp-code-mode image build [--profile P]   build the sandbox image (base|data) offline from Debian packages
   mcp-code-mode --version
 
 Configuration is by MCP_BRIDGE_* environment variables; see docs/CONFIG.md.`;

@@ -53,6 +53,26 @@ function flag(name: string) {
   });
 }
 
+/** Debian policy: lowercase letters, digits, `+`, `-` and `.`, starting with a letter or digit, two characters at least. */
+export const DEBIAN_PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+
+/** `a, b c` -> ['a', 'b', 'c']: Debian package names, comma or space separated, sorted and deduplicated. */
+function debianPackages(name: string) {
+  return z.string().transform((raw, ctx) => {
+    const names = raw.split(/[\s,]+/).filter((n) => n !== '');
+    const bad = names.filter((n) => !DEBIAN_PACKAGE_NAME.test(n));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `${name}: ${bad.map((n) => JSON.stringify(n)).join(', ')} ${bad.length === 1 ? 'is not a Debian package name' : 'are not Debian package names'} (lowercase letters, digits, + - . and at least 2 characters; comma or space separated)` });
+      return z.NEVER;
+    }
+    return [...new Set(names)].sort();
+  });
+}
+
+export const IMAGE_PROFILES = ['base', 'data'] as const;
+export const ImageProfileSchema = z.enum(IMAGE_PROFILES);
+export type ImageProfile = z.infer<typeof ImageProfileSchema>;
+
 /**
  * Every MCP_BRIDGE_* variable, its default and its check. Keys are the variable names so that a
  * failed check names the variable. docs/CONFIG.md documents each one (a test checks the list).
@@ -63,6 +83,14 @@ export const EnvConfigSchema = z.object({
     .regex(/^(docker|podman|\/.+|unix:\/\/\/.+|tcp:\/\/.+)$/, 'MCP_BRIDGE_RUNTIME must be docker, podman, or a socket path')
     .optional(),
   MCP_BRIDGE_IMAGE: z.string().min(1).default('python:3.12-slim'),
+  /** Which image the builder makes and the daemon uses when MCP_BRIDGE_IMAGE is not set. */
+  MCP_BRIDGE_IMAGE_PROFILE: z.enum(IMAGE_PROFILES, { error: (issue) => `MCP_BRIDGE_IMAGE_PROFILE must be ${IMAGE_PROFILES.join(' or ')}, got ${JSON.stringify(issue.input)}` }).default('base'),
+  /** Debian packages added to the offline build (a derived image). */
+  MCP_BRIDGE_EXTRA_PACKAGES: debianPackages('MCP_BRIDGE_EXTRA_PACKAGES').optional(),
+  /** A requirements file installed with pip into a derived image at build time (never at run time). */
+  MCP_BRIDGE_PIP_REQUIREMENTS: z.string().min(1).optional(),
+  /** A wheelhouse: pip installs from it alone (--no-index --find-links). */
+  MCP_BRIDGE_PIP_FIND_LINKS: z.string().min(1).optional(),
   MCP_BRIDGE_TIMEOUT: int('MCP_BRIDGE_TIMEOUT', 1, 86400).default(30),
   MCP_BRIDGE_MAX_TIMEOUT: int('MCP_BRIDGE_MAX_TIMEOUT', 1, 86400).default(120),
   MCP_BRIDGE_MEMORY: byteSize('MCP_BRIDGE_MEMORY', 6 * 1024 * 1024).default(512 * 1024 ** 2),
@@ -120,6 +148,9 @@ export function parseEnvConfig(env: Record<string, string | undefined>): ConfigC
   const config = parsed.data;
   if (config.MCP_BRIDGE_TIMEOUT > config.MCP_BRIDGE_MAX_TIMEOUT) {
     return { ok: false, problems: [`MCP_BRIDGE_TIMEOUT (${config.MCP_BRIDGE_TIMEOUT}) must not exceed MCP_BRIDGE_MAX_TIMEOUT (${config.MCP_BRIDGE_MAX_TIMEOUT})`] };
+  }
+  if (config.MCP_BRIDGE_PIP_FIND_LINKS && !config.MCP_BRIDGE_PIP_REQUIREMENTS) {
+    return { ok: false, problems: ['MCP_BRIDGE_PIP_FIND_LINKS is set but MCP_BRIDGE_PIP_REQUIREMENTS is not: name the requirements file to install from that wheelhouse'] };
   }
   if (config.MCP_BRIDGE_POOL_SIZE > config.MCP_BRIDGE_POOL_MAX) {
     return { ok: false, problems: [`MCP_BRIDGE_POOL_SIZE (${config.MCP_BRIDGE_POOL_SIZE}) must not exceed MCP_BRIDGE_POOL_MAX (${config.MCP_BRIDGE_POOL_MAX})`] };

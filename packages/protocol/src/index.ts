@@ -73,8 +73,8 @@ export {
   DaemonStatusSchema,
 } from './status.js';
 export type { ServerStatusInfo, ConfigProblemInfo, SkippedServerInfo, ReloadResult, PoolStatus, RunCounts, HttpStatus, DaemonStatus } from './status.js';
-export { EnvConfigSchema, ENV_VARIABLES, parseEnvConfig } from './config.js';
-export type { EnvConfig, ConfigCheck } from './config.js';
+export { DEBIAN_PACKAGE_NAME, EnvConfigSchema, ENV_VARIABLES, IMAGE_PROFILES, ImageProfileSchema, parseEnvConfig } from './config.js';
+export type { EnvConfig, ConfigCheck, ImageProfile } from './config.js';
 export {
   NEW_SESSION,
   RunSessionSchema,

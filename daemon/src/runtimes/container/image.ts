@@ -55,15 +55,15 @@ export function builderEnv(engineName: string, endpoint: EngineEndpoint, env: Re
   return { ...env, ENGINE: 'docker', ...(endpoint.socketPath ? { DOCKER_HOST: `unix://${endpoint.socketPath}` } : {}) };
 }
 
-/** Runs the offline builder (mmdebstrap + import); it skips the work when its inputs are unchanged. */
-export function buildLocalImage(options: Pick<ImageOptions, 'onProgress' | 'buildEnv' | 'buildScript'>, tag = LOCAL_IMAGE): Promise<void> {
+/** Runs the offline builder (mmdebstrap + import); it skips the work when its inputs are unchanged. `args`: see image-profiles.ts. */
+export function buildLocalImage(options: Pick<ImageOptions, 'onProgress' | 'buildEnv' | 'buildScript'>, tag = LOCAL_IMAGE, args: string[] = []): Promise<void> {
   const builder = options.buildScript ? { script: options.buildScript, env: options.buildEnv } : locateBuilder(options.buildEnv);
   if (!builder) {
     const where = Object.values(BUILDER_LOCATIONS).join(' or ');
     return Promise.reject(new EngineError(`the sandbox image builder is missing (no ${where}); reinstall mcp-code-mode, or set MCP_BRIDGE_IMAGE to an image with python3 that your engine has`));
   }
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [builder.script, tag], { env: builder.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [builder.script, tag, ...args], { env: builder.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
     const onLine = (chunk: Buffer): void => {
       for (const line of chunk.toString('utf8').split('\n')) {
@@ -77,8 +77,11 @@ export function buildLocalImage(options: Pick<ImageOptions, 'onProgress' | 'buil
     child.stderr.on('data', onLine);
     child.on('error', (err) => reject(new EngineError(`cannot run the image builder: ${err.message}`, { cause: err })));
     child.on('close', (code) => {
+      // The builder's own last word names what failed (a package apt cannot find, a requirement pip cannot meet).
+      const named = tail.filter((l) => l.startsWith('build-local-image: ')).pop();
       if (code === 0) resolve();
-      else reject(new EngineError(`building the local sandbox image failed (exit ${code}):\n${tail.join('\n')}\nInstall mmdebstrap (apt-get install mmdebstrap) or set MCP_BRIDGE_IMAGE to an image with python3 that your engine has.`));
+      else if (named) reject(new EngineError(`building the sandbox image ${tag} failed: ${named.slice('build-local-image: '.length)}`));
+      else reject(new EngineError(`building the sandbox image ${tag} failed (exit ${code}):\n${tail.join('\n')}\nInstall mmdebstrap (apt-get install mmdebstrap) or set MCP_BRIDGE_IMAGE to an image with python3 that your engine has.`));
     });
   });
 }

@@ -5,3 +5,14 @@ export type { ContainerClient, EngineVersion } from './container-client.js';
 export { detectEngine } from './detect.js';
 export type { EngineEndpoint } from './detect.js';
 export { buildLocalImage, builderEnv, ensureImage, LOCAL_IMAGE } from './image.js';
+export {
+  buildProfileImage,
+  ensureConfiguredImage,
+  formatImageContents,
+  IMAGE_LABELS,
+  imageContents,
+  imagePlan,
+  imageTag,
+  parseImageArgs,
+  userPackages,
+} from './image-profiles.js';

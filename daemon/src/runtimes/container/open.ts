@@ -4,7 +4,8 @@ import type { RuntimeKind } from '../runtime.js';
 import { DockerodeClient, EngineError, type ContainerClient } from './container-client.js';
 import { ContainerRuntime } from './container-runtime.js';
 import { detectEngine } from './detect.js';
-import { builderEnv, ensureImage } from './image.js';
+import { builderEnv } from './image.js';
+import { ensureConfiguredImage } from './image-profiles.js';
 import { buildSandboxSpec, LABEL_DAEMON, LABEL_OWNER } from './sandbox-spec.js';
 import { loadBaseProfile, PERMISSIVE_BASE, sandboxSeccompProfile } from './seccomp.js';
 
@@ -18,6 +19,8 @@ export interface OpenContainerOptions {
   env: Record<string, string | undefined>;
   /** Whether MCP_BRIDGE_IMAGE was set by the user. */
   imageExplicit: boolean;
+  /** Where relative MCP_BRIDGE_PIP_* paths are read from. */
+  cwd: string;
   /** The state directory (the Podman seccomp profile is written there) and its owner label. */
   stateDir: string;
   owner: string;
@@ -51,9 +54,9 @@ export async function openContainerRuntime(options: OpenContainerOptions): Promi
   await client.ping();
   const engine = await client.version();
   log.info({ engine: engine.name, version: engine.version, via: endpoint.source }, 'container engine found');
-  const image = await ensureImage(client, {
-    image: config.MCP_BRIDGE_IMAGE,
+  const image = await ensureConfiguredImage(client, config, {
     explicit: options.imageExplicit,
+    cwd: options.cwd,
     onProgress: options.onProgress,
     buildEnv: builderEnv(engine.name, endpoint, env),
   });
