@@ -19,7 +19,7 @@ interface FramingCase {
 function decodeChunks(chunks: Buffer[], maxFrameBytes?: number): FramingCase['items'] {
   const decoder = new FrameDecoder(maxFrameBytes);
   return chunks.flatMap((chunk) =>
-    decoder.push(chunk).flatMap((item) => (item.kind === 'frame' ? [{ frame: item.value }] : item.kind === 'error' ? [{ error: item.reason }] : [])),
+    decoder.push(chunk).flatMap((item): FramingCase['items'] => (item.kind === 'frame' ? [{ frame: item.value }] : item.kind === 'error' ? [{ error: item.reason }] : [])),
   );
 }
 

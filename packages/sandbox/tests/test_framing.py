@@ -89,6 +89,13 @@ class Decoder(unittest.TestCase):
         self.assertIsInstance(items[0], FrameError)
         self.assertEqual(items[1], {"v": 1, "type": "ping", "id": "b"})
 
+    def test_integral_numbers_are_integers_as_in_javascript(self) -> None:
+        (message,) = FrameDecoder().feed(b'\x1e{"v":1.0,"type":"ping","id":"a","n":2e3,"f":0.5}\n')
+        self.assertIs(type(message["v"]), int)
+        self.assertIs(type(message["n"]), int)
+        self.assertEqual(message["f"], 0.5)
+        self.assertIsNone(host_problem(message))
+
     def test_non_json_frame_is_an_error_not_an_exception(self) -> None:
         items = FrameDecoder().feed(b"\x1enot json\n\x1e\xff\xfe\n")
         self.assertEqual(len(items), 2)
@@ -138,7 +145,7 @@ class Messages(unittest.TestCase):
         servers = [{"name": "s", "alias": "class", "tools": []}]
         self.assertEqual(
             host_problem(self.execute(servers=servers)),
-            "execute: servers[0].alias must be a Python identifier that is not a keyword",
+            "execute: servers[0].alias must not be a Python keyword",
         )
         servers = [{"name": "s", "alias": "s", "tools": [{"name": "t"}]}]
         self.assertEqual(host_problem(self.execute(servers=servers)), "execute: servers[0].tools[0].alias is missing")

@@ -20,6 +20,12 @@ class FrameError(ValueError):
         self.reason = reason
 
 
+def _number(text: str) -> Any:
+    # JavaScript has one kind of number: the daemon reads 1.0 as the integer 1, and so does the agent.
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
 def _refuse_constant(name: str) -> Any:
     # json.loads takes NaN and Infinity, which are not JSON: the daemon's JSON.parse refuses them too.
     raise ValueError("%s is not JSON" % name)
@@ -106,7 +112,7 @@ class FrameDecoder:
         body = bytes(self._body)
         self._body = bytearray()
         try:
-            out.append(json.loads(body.decode("utf-8"), parse_constant=_refuse_constant))
+            out.append(json.loads(body.decode("utf-8"), parse_float=_number, parse_constant=_refuse_constant))
         except (UnicodeDecodeError, ValueError) as exc:
             out.append(FrameError("not_json", "frame is not UTF-8 JSON: %s" % exc))
 
