@@ -73,3 +73,5 @@ export {
   SessionsStatusSchema,
 } from './sessions.js';
 export type { RunSession, SessionInfo, SessionList, SessionEndResponse, SessionsStatus } from './sessions.js';
+export { RPC_METHODS, RpcMethodSchema, RpcErrorCodeSchema, RPC_ERROR_CODES } from './rpc.js';
+export type { RpcMethod, RpcErrorCode, RpcErrorOrigin } from './rpc.js';
