@@ -89,7 +89,7 @@ export class FrameDecoder {
   }
 
   private tooLarge(items: DecodedItem[]): void {
-    items.push({ kind: 'error', reason: 'too_large', message: `frame larger than the ${this.maxFrameBytes}-byte limit` });
+    items.push({ kind: 'error', reason: 'too_large', message: `frame larger than ${this.maxFrameBytes} bytes` });
     this.skipping = true;
     this.chunks = [];
   }

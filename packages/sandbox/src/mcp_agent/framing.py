@@ -101,7 +101,7 @@ class FrameDecoder:
             # Keep scanning for the end of the frame, but stop buffering it.
             self._oversized = True
             self._body = bytearray()
-            out.append(FrameError("too_large", "frame larger than the %d-byte limit" % self._max_frame_bytes))
+            out.append(FrameError("too_large", "frame larger than %d bytes" % self._max_frame_bytes))
             return
         self._body += chunk
 
