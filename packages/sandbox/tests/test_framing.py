@@ -106,7 +106,8 @@ class Decoder(unittest.TestCase):
         big = b'\x1e{"v":1,"type":"ping","id":"' + b"x" * 100 + b'"}\n'
         items = decoder.feed(big + b'\x1e{"v":1,"type":"ping","id":"ok"}\n')
         self.assertIsInstance(items[0], FrameError)
-        self.assertIn("limit", str(items[0]))
+        self.assertEqual(items[0].reason, "too_large")
+        self.assertIn("larger than 64 bytes", str(items[0]))
         self.assertEqual(items[1]["id"], "ok")
 
     def test_frame_split_across_reads(self) -> None:
