@@ -72,6 +72,7 @@ def _cut_chain(
     """Cut the traceback of every exception that will be printed from ``exc``; return how many
     older exceptions of its chain were left out ("" for none, "more than N" past the count)."""
     current: Optional[BaseException] = exc
+    previous = exc
     shown = 0
     while current is not None and id(current) not in cuts:
         if shown == KEPT_EXCEPTIONS:
