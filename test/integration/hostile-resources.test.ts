@@ -97,6 +97,29 @@ for (const engine of engines) {
       await h.recovered();
     });
 
+    test('R21 a RecursionError a million frames deep (limit raised) is reported, its traceback cut to both ends', CASE, async () => {
+      // Python 3.11 keeps plain Python calls off the C stack, so this depth is reached (unlike R7's
+      // repr). Formatting every frame took ~20 s, past the timeout; unwinding them takes Python a few.
+      const code = [
+        'import sys',
+        'sys.setrecursionlimit(10**6 + 100)',
+        'def f(n):',
+        '    return f(n + 1) if n < 10**6 else g()',
+        'def g():',
+        '    raise RecursionError("deep")',
+        'f(0)',
+      ].join('\n');
+      const r = await run(code, { timeout: 20 });
+      assert.equal(r.status, 'error', JSON.stringify(r).slice(0, 2000));
+      assert.equal(r.error?.type, 'RecursionError');
+      const traceback = r.error!.traceback!;
+      assert.match(traceback, /^Traceback \(most recent call last\):\n {2}File "<run_python>", line 7, in <module>\n/, 'the first frame is kept');
+      assert.match(traceback, /\n {2}\[\.\.\. 999983 frames left out \.\.\.\]\n/);
+      assert.match(traceback, /line 6, in g\n {4}raise RecursionError\("deep"\)\nRecursionError: deep\n$/, 'the last frame is kept');
+      assert.ok(traceback.length < 10_000, `${traceback.length} characters`);
+      await h.recovered();
+    });
+
     test('R8 threads that outlive the code do not hold the run open', CASE, async () => {
       const code = 'import threading, time\nthreading.Thread(target=lambda: time.sleep(1000)).start()\nthreading.Thread(target=lambda: [None for _ in iter(int, 1)]).start()\nprint("main done")';
       const r = await run(code, { timeout: 30 });

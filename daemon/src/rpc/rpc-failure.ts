@@ -1,6 +1,11 @@
-/** An error that the sandbox sees as `MCPError(code, message)`; never crashes a run. */
+import type { RpcErrorCode } from '@mcp-code-mode/protocol';
+
+/**
+ * An error that the sandbox sees as `MCPError(code, message)`; never crashes a run. Its code is
+ * one of protocol's catalogue, so a new code cannot reach the sandbox without being listed there.
+ */
 export class RpcFailure extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(readonly code: RpcErrorCode, message: string) {
     super(message);
     this.name = 'RpcFailure';
   }

@@ -3,6 +3,12 @@ export {
   MAX_FRAME_BYTES,
   FRAME_START,
   FRAME_END,
+  MAX_ID_LENGTH,
+  MAX_METHOD_LENGTH,
+  PYTHON_KEYWORDS,
+  ALIAS_PATTERN,
+  SKILL_NAME_PATTERN,
+  AliasSchema,
   ToolInfoSchema,
   ServerInfoSchema,
   RpcErrorSchema,
@@ -84,3 +90,5 @@ export {
   SessionsStatusSchema,
 } from './sessions.js';
 export type { RunSession, SessionInfo, SessionList, SessionEndResponse, SessionsStatus } from './sessions.js';
+export { RPC_METHODS, RpcMethodSchema, RpcErrorCodeSchema, RPC_ERROR_CODES } from './rpc.js';
+export type { RpcMethod, RpcErrorCode, RpcErrorOrigin } from './rpc.js';

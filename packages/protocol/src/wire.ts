@@ -8,21 +8,50 @@ export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 export const FRAME_START = 0x1e;
 export const FRAME_END = 0x0a;
 
-const base = { v: z.literal(WIRE_VERSION), id: z.string().min(1).max(128) };
-const re = z.string().min(1).max(128);
+/** Longest `id` or `re` of a frame, in code points (zod 4 counts those, not UTF-16 units; so does Python's len). */
+export const MAX_ID_LENGTH = 128;
+/** Longest RPC `method` name, in code points. */
+export const MAX_METHOD_LENGTH = 64;
+/**
+ * Python's hard keywords, frozen so that every Python version agrees (`__peg_parser__` is one in
+ * 3.9 only) rather than read from `keyword.kwlist`: no alias may be one.
+ */
+export const PYTHON_KEYWORDS = [
+  'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del',
+  'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal',
+  'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield', '__peg_parser__',
+] as const;
+const keywords = new Set<string>(PYTHON_KEYWORDS);
+/** ASCII only: the daemon's aliases are (daemon/src/upstreams/aliases.ts), and Unicode identifiers differ between Pythons. */
+export const ALIAS_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A saved tool's name is also a file name on the host: ASCII, starting with a letter, at most 64 characters. */
+export const SKILL_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+const notKeyword = (name: string) => !keywords.has(name);
+// The messages say what the Python twin (mcp_agent/messages.py) says, so both read alike in a log.
+export const AliasSchema = z
+  .string()
+  .regex(ALIAS_PATTERN, 'must be a Python identifier of ASCII letters, digits and _')
+  .refine(notKeyword, 'must not be a Python keyword');
+// zod 4's int() takes safe integers only (at most 2^53 - 1 either way); the Python twin checks the same.
+const safeInt = z.number().int();
+const base = { v: z.literal(WIRE_VERSION), id: z.string().min(1).max(MAX_ID_LENGTH) };
+const re = z.string().min(1).max(MAX_ID_LENGTH);
+// null is accepted too: a null description must not cost a whole run.
+const description = z.string().nullish();
 
 export const ToolInfoSchema = z.object({
   name: z.string(),
-  alias: z.string(),
-  description: z.string().optional(),
-  inputSchema: z.record(z.string(), z.unknown()).optional(),
+  alias: AliasSchema,
+  description,
+  inputSchema: z.record(z.string(), z.unknown()).nullish(),
 });
 export type ToolInfo = z.infer<typeof ToolInfoSchema>;
 
 export const ServerInfoSchema = z.object({
   name: z.string(),
-  alias: z.string(),
-  description: z.string().optional(),
+  alias: AliasSchema,
+  description,
   tools: z.array(ToolInfoSchema),
 });
 export type ServerInfo = z.infer<typeof ServerInfoSchema>;
@@ -35,7 +64,7 @@ export const ReadyFrameSchema = z.object({
   ...base,
   type: z.literal('ready'),
   python: z.string(),
-  pid: z.number().int(),
+  pid: safeInt,
   agent: z.string(),
 });
 export const PongFrameSchema = z.object({ ...base, type: z.literal('pong'), re });
@@ -57,14 +86,14 @@ export const ResultFrameSchema = z.object({
   type: z.literal('result'),
   re,
   status: z.enum(['success', 'error']),
-  exitCode: z.number().int(),
+  exitCode: safeInt,
   error: ExecErrorSchema.optional(),
   dropped: z.object({ stdout: z.number().int().nonnegative(), stderr: z.number().int().nonnegative() }).optional(),
 });
 export const RpcFrameSchema = z.object({
   ...base,
   type: z.literal('rpc'),
-  method: z.string().min(1).max(64),
+  method: z.string().min(1).max(MAX_METHOD_LENGTH),
   params: z.record(z.string(), z.unknown()),
 });
 export const RpcCancelFrameSchema = z.object({ ...base, type: z.literal('rpc_cancel'), re });
@@ -84,7 +113,13 @@ export type ResultFrame = z.infer<typeof ResultFrameSchema>;
 export type RpcFrame = z.infer<typeof RpcFrameSchema>;
 
 /** A saved tool as the daemon sends it with each `execute`: `from skills import <name>` loads it. */
-export const SkillSourceSchema = z.object({ name: z.string().min(1).max(64), source: z.string() });
+export const SkillSourceSchema = z.object({
+  name: z
+    .string()
+    .regex(SKILL_NAME_PATTERN, 'must be ASCII letters, digits and _, starting with a letter, at most 64 characters')
+    .refine(notKeyword, 'must not be a Python keyword'),
+  source: z.string(),
+});
 export type SkillSource = z.infer<typeof SkillSourceSchema>;
 
 // Daemon to agent.
@@ -100,7 +135,8 @@ export const ExecuteFrameSchema = z.object({
   skills: z.array(SkillSourceSchema).optional(),
 });
 export const RpcResultFrameSchema = z.union([
-  z.object({ ...base, type: z.literal('rpc_result'), re, ok: z.literal(true), result: z.unknown() }),
+  // A result the tool left undefined is not in the JSON at all.
+  z.object({ ...base, type: z.literal('rpc_result'), re, ok: z.literal(true), result: z.unknown().optional() }),
   z.object({ ...base, type: z.literal('rpc_result'), re, ok: z.literal(false), error: RpcErrorSchema }),
 ]);
 

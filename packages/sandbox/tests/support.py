@@ -13,17 +13,48 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 SANDBOX = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(SANDBOX / "src"), str(SANDBOX)]  # first, so that src/mcp shadows any installed mcp
+REPO = SANDBOX.parent.parent
+sys.path[:0] = [str(SANDBOX / "src")]  # first, so that src/mcp shadows any installed mcp
 
-from build_bundle import agent_argv  # noqa: E402
 from mcp_agent.framing import FrameDecoder, FrameError, encode_frame  # noqa: E402
 from mcp_agent.messages import AGENT_TYPES, problem  # noqa: E402
 
 FIXTURES = SANDBOX.parent / "protocol" / "fixtures" / "wire"
+AGENT_COMMAND_SCRIPT = REPO / "scripts" / "agent-command.ts"
 
 
 def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+_daemon_command: List[str] = []
+
+
+def daemon_agent_command() -> List[str]:
+    """The command the daemon gives each sandbox (bootstrap and bundle), built by the daemon's own code."""
+    if not _daemon_command:
+        try:
+            done = subprocess.run(
+                ["node", "--import", "tsx", str(AGENT_COMMAND_SCRIPT)],
+                cwd=REPO,  # where node finds tsx
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise RuntimeError("could not run node to build the daemon's agent bundle: %s" % exc) from exc
+        if done.returncode != 0:
+            raise RuntimeError(
+                "node %s failed (%d); run npm install at the repo root first:\n%s"
+                % (AGENT_COMMAND_SCRIPT, done.returncode, done.stderr.decode("utf-8", "replace"))
+            )
+        _daemon_command.extend(json.loads(done.stdout))
+    return list(_daemon_command)
+
+
+def agent_argv(python: str = sys.executable) -> List[str]:
+    """The daemon's command, with this Python in place of the image's python3."""
+    return [python] + daemon_agent_command()[1:]
 
 
 class Run:

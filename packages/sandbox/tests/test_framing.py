@@ -12,22 +12,51 @@ from mcp_agent.messages import AGENT_TYPES, HOST_TYPES, host_problem, problem
 from support import fixture
 
 
-def frames_of(decoder: FrameDecoder, data: bytes, byte_by_byte: bool = False) -> list:
-    if not byte_by_byte:
-        return decoder.feed(data)
+def items_of(chunks: list, max_frame_bytes: int = MAX_FRAME_BYTES) -> list:
+    """What the decoder yields from these chunks, in the terms of framing.json."""
+    decoder = FrameDecoder(max_frame_bytes)
     out = []
-    for index in range(len(data)):
-        out.extend(decoder.feed(data[index : index + 1]))
+    for chunk in chunks:
+        for item in decoder.feed(chunk):
+            out.append({"error": item.reason} if isinstance(item, FrameError) else {"frame": item})
     return out
 
 
+def cut_at(data: bytes, offsets: list) -> list:
+    edges = [0] + list(offsets) + [len(data)]
+    return [data[start:end] for start, end in zip(edges, edges[1:])]
+
+
 class SharedFramingCases(unittest.TestCase):
-    def test_framing_cases(self) -> None:
+    def test_framing_cases_however_the_bytes_are_chunked(self) -> None:
         for case in fixture("framing.json")["cases"]:
             data = case["input"].encode("latin-1")
-            for byte_by_byte in (False, True):
-                with self.subTest(case["why"], byte_by_byte=byte_by_byte):
-                    self.assertEqual(frames_of(FrameDecoder(), data, byte_by_byte), case["frames"])
+            cap = case.get("maxFrameBytes", MAX_FRAME_BYTES)
+            ways = {"whole": [data], "byte by byte": [data[i : i + 1] for i in range(len(data))]}
+            ways.update(("cut at %d" % at, cut_at(data, [at])) for at in range(1, len(data)))
+            if "splits" in case:
+                ways["cut at %s" % case["splits"]] = cut_at(data, case["splits"])
+            for how, chunks in ways.items():
+                with self.subTest(case["why"], how=how):
+                    self.assertEqual(items_of(chunks, cap), case["items"])
+
+    def test_a_frame_of_exactly_the_cap_is_read_and_sent_one_byte_more_is_refused(self) -> None:
+        shared = fixture("framing.json")
+        for case in shared["sized"]:
+            with self.subTest(case["why"]):
+                padding = case["frameBytes"] - 2 - len(shared["sizedPrefix"] + shared["sizedSuffix"])
+                message = json.loads(shared["sizedPrefix"] + "x" * padding + shared["sizedSuffix"])
+                body = json.dumps(message, separators=(",", ":")).encode("utf-8")
+                data = b"\x1e" + body + b"\n"
+                self.assertEqual(len(data), case["frameBytes"])
+                chunks = cut_at(data, [1, 65536, len(data) - 1])
+                if case["fits"]:
+                    self.assertEqual(encode_frame(message), data)
+                    self.assertEqual(items_of(chunks), [{"frame": message}])
+                else:
+                    with self.assertRaises(FrameError):
+                        encode_frame(message)
+                    self.assertEqual(items_of(chunks), [{"error": "too_large"}])
 
     def test_every_valid_frame_round_trips_and_validates(self) -> None:
         for message in fixture("valid.json"):
@@ -60,6 +89,13 @@ class Decoder(unittest.TestCase):
         self.assertIsInstance(items[0], FrameError)
         self.assertEqual(items[1], {"v": 1, "type": "ping", "id": "b"})
 
+    def test_integral_numbers_are_integers_as_in_javascript(self) -> None:
+        (message,) = FrameDecoder().feed(b'\x1e{"v":1.0,"type":"ping","id":"a","n":2e3,"f":0.5}\n')
+        self.assertIs(type(message["v"]), int)
+        self.assertIs(type(message["n"]), int)
+        self.assertEqual(message["f"], 0.5)
+        self.assertIsNone(host_problem(message))
+
     def test_non_json_frame_is_an_error_not_an_exception(self) -> None:
         items = FrameDecoder().feed(b"\x1enot json\n\x1e\xff\xfe\n")
         self.assertEqual(len(items), 2)
@@ -70,7 +106,8 @@ class Decoder(unittest.TestCase):
         big = b'\x1e{"v":1,"type":"ping","id":"' + b"x" * 100 + b'"}\n'
         items = decoder.feed(big + b'\x1e{"v":1,"type":"ping","id":"ok"}\n')
         self.assertIsInstance(items[0], FrameError)
-        self.assertIn("limit", str(items[0]))
+        self.assertEqual(items[0].reason, "too_large")
+        self.assertIn("larger than 64 bytes", str(items[0]))
         self.assertEqual(items[1]["id"], "ok")
 
     def test_frame_split_across_reads(self) -> None:
@@ -109,7 +146,7 @@ class Messages(unittest.TestCase):
         servers = [{"name": "s", "alias": "class", "tools": []}]
         self.assertEqual(
             host_problem(self.execute(servers=servers)),
-            "execute: servers[0].alias must be a Python identifier that is not a keyword",
+            "execute: servers[0].alias must not be a Python keyword",
         )
         servers = [{"name": "s", "alias": "s", "tools": [{"name": "t"}]}]
         self.assertEqual(host_problem(self.execute(servers=servers)), "execute: servers[0].tools[0].alias is missing")

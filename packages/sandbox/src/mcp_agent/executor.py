@@ -14,9 +14,8 @@ import inspect
 import linecache
 import os
 import sys
-import traceback
 import types
-from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional
+from typing import Any, Callable, Dict, Mapping, NoReturn, Optional
 
 import mcp
 from mcp import proxies, runtime, suggest
@@ -26,9 +25,8 @@ from mcp_agent.rpc import RpcClient
 from mcp_agent.skills import PACKAGE as SKILLS_PACKAGE
 from mcp_agent.skills import SavedTools, SkillLibrary, rebind
 from mcp_agent.tool_source import RunSources
+from mcp_agent.tracebacks import USER_FILENAME, user_traceback
 
-USER_FILENAME = "<run_python>"
-AGENT_FILE_PREFIX = "<agent>/"
 # An error's message and traceback are clipped to this many characters each (the frame limit is 8 MiB).
 MAX_ERROR_CHARS = 64 * 1024
 
@@ -54,6 +52,7 @@ class Executor:
         self._pid = os.getpid()
         # The next run's capture: made at once, prepared (pipes, pump threads) when the agent is idle.
         self._capture = OutputCapture(self._channel.diag)
+        self._failure: Optional[BaseException] = None
 
     def prepare(self) -> None:
         """Make the next run's output capture now (pipes, pump threads), off the run's clock."""
@@ -89,7 +88,10 @@ class Executor:
             dropped = capture.finish()
         if any(dropped.values()):
             outcome["dropped"] = dropped
-        self._channel.send("result", re=execute_id, **outcome)
+        try:
+            self._channel.send("result", re=execute_id, **outcome)
+        finally:
+            self._failure = None  # its frames are freed now, after the answer
 
     def _exit_keeping_output(self, capture: OutputCapture) -> Callable[[int], NoReturn]:
         """``os._exit`` for the run: what the code printed before it still reaches the daemon.
@@ -141,6 +143,9 @@ class Executor:
             _explain_name_error(exc)
             return _error(exc)
         except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt & co. end the run, not the agent
+            # Held until the result is sent: freeing a million frames (a deep RecursionError) takes
+            # a fifth of a second that the answer need not wait for.
+            self._failure = exc
             return _error(exc)
         return {"status": "success", "exitCode": 0}
 
@@ -214,31 +219,3 @@ def _clip(text: str) -> str:
         return text
     half = MAX_ERROR_CHARS // 2
     return "%s\n[... %d characters cut ...]\n%s" % (text[:half], len(text) - 2 * half, text[-half:])
-
-
-def user_traceback(exc: BaseException) -> str:
-    """The traceback as Python would print it, without the agent's own frames."""
-    summary = traceback.TracebackException(type(exc), exc, exc.__traceback__)
-    _strip_agent_frames(summary, set())
-    return "".join(summary.format())
-
-
-def _strip_agent_frames(summary: traceback.TracebackException, seen: set) -> None:
-    if id(summary) in seen:
-        return
-    seen.add(id(summary))
-    summary.stack = traceback.StackSummary.from_list(_user_frames(summary.stack))
-    nested = [summary.__cause__, summary.__context__] + list(getattr(summary, "exceptions", None) or [])
-    for inner in nested:
-        if inner is not None:
-            _strip_agent_frames(inner, seen)
-
-
-def _user_frames(frames: List[traceback.FrameSummary]) -> List[traceback.FrameSummary]:
-    frames = list(frames)
-    # Everything before the first line of user code is the agent calling it.
-    for index, frame in enumerate(frames):
-        if frame.filename == USER_FILENAME:
-            frames = frames[index:]
-            break
-    return [frame for frame in frames if not frame.filename.startswith(AGENT_FILE_PREFIX)]

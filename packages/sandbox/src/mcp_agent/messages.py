@@ -6,7 +6,7 @@ allowed, so that a newer daemon can add optional fields without breaking older a
 
 from __future__ import annotations
 
-import keyword
+import re
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from mcp_agent.framing import PROTOCOL_VERSION
@@ -14,21 +14,48 @@ from mcp_agent.framing import PROTOCOL_VERSION
 HOST_TYPES = ("ping", "execute", "rpc_result")
 AGENT_TYPES = ("ready", "pong", "stream", "result", "rpc", "rpc_cancel")
 
+# The limits and rules of packages/protocol/src/wire.ts; tests/test_catalogue.py checks them
+# against the fixture generated from it.
+MAX_ID_LENGTH = 128
+MAX_METHOD_LENGTH = 64
+# Frozen rather than read from `keyword.kwlist`, so that every Python version agrees with the
+# daemon (`__peg_parser__` is a keyword of Python 3.9 only).
+PYTHON_KEYWORDS = frozenset(
+    "False None True and as assert async await break class continue def del elif else except "
+    "finally for from global if import in is lambda nonlocal not or pass raise return try while "
+    "with yield __peg_parser__".split()
+)
+# ASCII only: the daemon's aliases are, and Unicode identifiers differ between Pythons.
+ALIAS_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A saved tool's name is also a file name on the host.
+SKILL_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+# JavaScript's numbers hold integers exactly up to here, and zod's int() takes no more.
+MAX_SAFE_INTEGER = 2**53 - 1
+
 # A check returns None, or the complaint: either " must ..." or a nested path ("[2].alias must ..."),
 # so that paths compose by concatenation: "servers[0].tools[1].alias must be ...".
 Check = Callable[[Any], Optional[str]]
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, int) and not isinstance(value, bool) and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
 
 
 def _string(value: Any) -> Optional[str]:
     return None if isinstance(value, str) else " must be a string"
 
 
-def _nonempty_string(value: Any) -> Optional[str]:
-    return None if isinstance(value, str) and value else " must be a non-empty string"
+def _short_string(limit: int) -> Check:
+    def check(value: Any) -> Optional[str]:
+        # len() counts code points, as zod 4 does (not JavaScript's UTF-16 units).
+        if isinstance(value, str) and 0 < len(value) <= limit:
+            return None
+        return " must be a non-empty string of at most %d characters" % limit
+
+    return check
+
+
+_id = _short_string(MAX_ID_LENGTH)
 
 
 def _integer(value: Any) -> Optional[str]:
@@ -37,6 +64,10 @@ def _integer(value: Any) -> Optional[str]:
 
 def _count(value: Any) -> Optional[str]:
     return None if _is_int(value) and value >= 0 else " must be a non-negative integer"
+
+
+def _positive(value: Any) -> Optional[str]:
+    return None if _is_int(value) and value > 0 else " must be a positive integer"
 
 
 def _boolean(value: Any) -> Optional[str]:
@@ -60,10 +91,19 @@ def _optional_object(value: Any) -> Optional[str]:
     return None if value is None or isinstance(value, dict) else " must be an object"
 
 
-def _identifier(value: Any) -> Optional[str]:
-    if isinstance(value, str) and value.isidentifier() and not keyword.iskeyword(value):
+def _named(pattern: "re.Pattern[str]", complaint: str) -> Check:
+    def check(value: Any) -> Optional[str]:
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            return complaint
+        if value in PYTHON_KEYWORDS:
+            return " must not be a Python keyword"
         return None
-    return " must be a Python identifier that is not a keyword"
+
+    return check
+
+
+_alias = _named(ALIAS_PATTERN, " must be a Python identifier of ASCII letters, digits and _")
+_skill_name = _named(SKILL_NAME_PATTERN, " must be ASCII letters, digits and _, starting with a letter, at most 64 characters")
 
 
 def _one_of(*allowed: str) -> Check:
@@ -115,7 +155,7 @@ def _shape(fields: Fields) -> Check:
 _TOOL = _shape(
     (
         ("name", _string, True),
-        ("alias", _identifier, True),
+        ("alias", _alias, True),
         ("description", _optional_string, False),
         ("inputSchema", _optional_object, False),
     )
@@ -123,12 +163,12 @@ _TOOL = _shape(
 _SERVER = _shape(
     (
         ("name", _string, True),
-        ("alias", _identifier, True),
+        ("alias", _alias, True),
         ("description", _optional_string, False),
         ("tools", _list_of(_TOOL), True),
     )
 )
-_SKILL = _shape((("name", _identifier, True), ("source", _string, True)))
+_SKILL = _shape((("name", _skill_name, True), ("source", _string, True)))
 _ERROR_INFO = _shape((("type", _string, True), ("message", _string, True), ("traceback", _string, False)))
 _DROPPED = _shape((("stdout", _count, True), ("stderr", _count, True)))
 _RPC_ERROR = _shape((("code", _string, True), ("message", _string, True)))
@@ -136,30 +176,27 @@ _RPC_ERROR = _shape((("code", _string, True), ("message", _string, True)))
 _MESSAGE_FIELDS: Dict[str, Fields] = {
     "ready": (("python", _string, True), ("pid", _integer, True), ("agent", _string, True)),
     "ping": (),
-    "pong": (("re", _nonempty_string, True),),
-    "stream": (("re", _nonempty_string, True), ("name", _one_of("stdout", "stderr"), True), ("data", _string, True)),
+    "pong": (("re", _id, True),),
+    "stream": (("re", _id, True), ("name", _one_of("stdout", "stderr"), True), ("data", _string, True)),
     "result": (
-        ("re", _nonempty_string, True),
+        ("re", _id, True),
         ("status", _one_of("success", "error"), True),
         ("exitCode", _integer, True),
         ("error", _ERROR_INFO, False),
         ("dropped", _DROPPED, False),
     ),
-    "rpc": (("method", _nonempty_string, True), ("params", _object, True)),
-    "rpc_cancel": (("re", _nonempty_string, True),),
+    "rpc": (("method", _short_string(MAX_METHOD_LENGTH), True), ("params", _object, True)),
+    "rpc_cancel": (("re", _id, True),),
     "execute": (
         ("code", _string, True),
         ("servers", _list_of(_SERVER), True),
         ("discovered", _list_of(_string), True),
-        ("maxOutputBytes", _count, True),
+        ("maxOutputBytes", _positive, True),
         ("skills", _list_of(_SKILL), False),
     ),
-    "rpc_result": (
-        ("re", _nonempty_string, True),
-        ("ok", _boolean, True),
-        ("result", _anything, False),
-        ("error", _RPC_ERROR, False),
-    ),
+    # Its error is checked only when ok is false, as the zod union does: an answer that succeeded
+    # carries no error to read.
+    "rpc_result": (("re", _id, True), ("ok", _boolean, True), ("result", _anything, False)),
 }
 
 
@@ -173,14 +210,14 @@ def problem(message: Any, allowed_types: Iterable[str] = HOST_TYPES + AGENT_TYPE
     kind = message.get("type")
     if kind not in _MESSAGE_FIELDS or kind not in tuple(allowed_types):
         return "unexpected message type %r" % (kind,)
-    error = _nonempty_string(message.get("id"))
+    error = _id(message.get("id"))
     if error:
         return "id" + error
     error = _fields(message, _MESSAGE_FIELDS[kind])
+    if not error and kind == "rpc_result" and message["ok"] is False:
+        error = _fields(message, (("error", _RPC_ERROR, True),))
     if error:
         return "%s: %s" % (kind, error)
-    if kind == "rpc_result" and message["ok"] is False and "error" not in message:
-        return "rpc_result: error is missing"
     return None
 
 
