@@ -2,7 +2,10 @@
 # build-local-image.sh: build the sandbox image offline from Debian packages (no Docker Hub needed).
 #
 # Usage: docker/build-local-image.sh [TAG] [--engine docker|podman|all|auto] [--force]
+#        docker/build-local-image.sh --rootfs-dir DIR [--force]
 #   TAG defaults to mcp-code-mode/sandbox:local.
+#   --rootfs-dir DIR   no engine: write the root filesystem as a directory tree at DIR (which must not
+#                      exist), with /workspace, for the bwrap runtime; no image is imported or checked.
 #   ENGINE=docker|podman|all|auto   engine to import into (default auto: the one the docker CLI talks to
 #                                   (DOCKER_HOST honoured), else podman; MCP_BRIDGE_RUNTIME=podman picks podman).
 #   MCP_CODE_MODE_DEBIAN_MIRROR     Debian mirror for mmdebstrap (default: its own, deb.debian.org + security).
@@ -25,8 +28,11 @@ LABEL_KEY=mcp-code-mode.inputs
 TAG=""
 MODE="${ENGINE:-auto}"
 FORCE=0
+ROOTFS_DIR=""
 while [ $# -gt 0 ]; do
   case "$1" in
+    --rootfs-dir) ROOTFS_DIR="${2:?--rootfs-dir needs a directory}"; shift ;;
+    --rootfs-dir=*) ROOTFS_DIR="${1#--rootfs-dir=}" ;;
     --engine) MODE="${2:?--engine needs docker, podman, all or auto}"; shift ;;
     --engine=*) MODE="${1#--engine=}" ;;
     --force) FORCE=1 ;;
@@ -48,11 +54,16 @@ PACKAGES="$(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$PKG_FILE" | grep -v '^$' | 
 INPUTS="$(cat "$SELF" "$PKG_FILE" | sha256sum | cut -d' ' -f1)"
 
 # ---------------------------------------------------------------- engines
+if [ -n "$ROOTFS_DIR" ]; then
+  [ ! -e "$ROOTFS_DIR" ] || die "--rootfs-dir $ROOTFS_DIR already exists (give a new path)"
+  MODE=none
+fi
 docker_ok() { have docker && timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 podman_ok() { have podman && timeout 20 podman info >/dev/null 2>&1; }
 
 ENGINES=()
 case "$MODE" in
+  none) ;;
   docker) docker_ok || die "the docker CLI does not reach an engine; run: bash scripts/ensure-engine.sh"; ENGINES=(docker) ;;
   podman) podman_ok || die "podman is not usable; run: ENGINE=podman bash scripts/ensure-engine.sh"; ENGINES=(podman) ;;
   all)
@@ -72,7 +83,7 @@ image_inputs() { # image_inputs CLI: prints the label of TAG, empty when the ima
 }
 
 TODO=()
-for e in "${ENGINES[@]}"; do
+for e in "${ENGINES[@]+"${ENGINES[@]}"}"; do
   have_inputs="$(image_inputs "$e")"
   if [ "$FORCE" = 0 ] && [ "$have_inputs" = "$INPUTS" ]; then
     echo "sandbox image up to date ($TAG in $e, inputs ${INPUTS:0:12})"
@@ -80,7 +91,7 @@ for e in "${ENGINES[@]}"; do
     TODO+=("$e")
   fi
 done
-[ "${#TODO[@]}" -gt 0 ] || exit 0
+[ "${#TODO[@]}" -gt 0 ] || [ -n "$ROOTFS_DIR" ] || exit 0
 
 # ---------------------------------------------------------------- root fs tarball
 CACHE="${MCP_CODE_MODE_CACHE:-$REPO/.state/cache}"
@@ -142,7 +153,21 @@ else
   echo "root fs built in $((SECONDS - start)) s ($(du -h "$ROOTFS" | cut -f1))"
 fi
 
-# ---------------------------------------------------------------- import + check
+# ---------------------------------------------------------------- root fs tree (bwrap), or import + check
+if [ -n "$ROOTFS_DIR" ]; then
+  aside="$ROOTFS_DIR.building-$$"
+  trap 'rm -rf "$aside"' EXIT
+  mkdir -p "$aside"
+  tar -x -C "$aside" --numeric-owner -f "$ROOTFS" || die "cannot unpack $ROOTFS into $aside"
+  mkdir -p "$aside/workspace" "$aside/tmp"
+  chmod 0755 "$aside" "$aside/workspace"
+  chmod 1777 "$aside/tmp"
+  mv -T "$aside" "$ROOTFS_DIR" || die "cannot move the tree to $ROOTFS_DIR"
+  trap - EXIT
+  echo "sandbox root fs ready: $ROOTFS_DIR (inputs ${INPUTS:0:12})"
+  exit 0
+fi
+
 CHANGES=(
   --change "LABEL $LABEL_KEY=$INPUTS"
   --change "LABEL org.opencontainers.image.title=mcp-code-mode-sandbox"
