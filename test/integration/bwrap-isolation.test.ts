@@ -149,7 +149,7 @@ t = threading.Thread(target=lambda: None); t.start(); t.join(); print('thread ok
   test('from the host, the sleeping code runs as a non-zero uid of the range that cannot read /etc/shadow', async () => {
     agent.start('import time; time.sleep(30)');
     {
-      const [dir] = t.runtime.cgroupOf(agent.sandbox.id).filter((d) => d.includes('/pids/'));
+      const [dir] = t.runtime.resources(agent.sandbox.id)!.cgroups.filter((d) => d.includes('/pids/'));
       assert.ok(dir, 'no pids cgroup');
       const procs = readFileSync(`${dir}/cgroup.procs`, 'utf8').trim().split('\n').map(Number);
       const python = procs.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('python3'));
@@ -162,7 +162,7 @@ t = threading.Thread(target=lambda: None); t.start(); t.join(); print('thread ok
       assert.notEqual(shadow.status, 0);
       assert.match(shadow.stderr, /Permission denied/);
       // The memory, swap and pids limits are on its cgroup.
-      const memory = t.runtime.cgroupOf(agent.sandbox.id).find((d) => d.includes('/memory/'))!;
+      const memory = t.runtime.resources(agent.sandbox.id)!.cgroups.find((d) => d.includes('/memory/'))!;
       assert.equal(Number(readFileSync(`${memory}/memory.limit_in_bytes`, 'utf8')), TEST_LIMITS.memoryBytes);
       assert.equal(Number(readFileSync(`${memory}/memory.memsw.limit_in_bytes`, 'utf8')), TEST_LIMITS.memoryBytes);
       assert.equal(Number(readFileSync(`${dir}/pids.max`, 'utf8')), TEST_LIMITS.pids);

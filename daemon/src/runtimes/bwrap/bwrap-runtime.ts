@@ -132,10 +132,17 @@ export class BwrapRuntime implements SandboxRuntime {
     const live = this.live.get(id);
     if (live) {
       live.removing ??= (async () => {
-        live.child.kill('SIGKILL');
-        await this.cleanUp(live.record);
-        // The launcher is bwrap by now, and dead with its tree; reap it so that no zombie stays.
+        const cgroup = live.record.cgroup as SandboxCgroup | undefined;
+        const pid = live.child.pid;
+        // The tree first, the launcher (our child) last: it reaps bwrap and exits, and we reap it.
+        if (cgroup && this.host.cgroups && pid !== undefined) await this.host.cgroups.kill(cgroup, 5000, pid);
+        else if (pid !== undefined) {
+          // No cgroup: what the launcher runs dies with it (unshare --kill-child, bwrap --die-with-parent), and the kernel kills the rest of its pid namespaces.
+          live.child.kill('SIGKILL');
+        }
+        if ((await Promise.race([live.exited.then(() => true), sleep(2000).then(() => false)])) === false) live.child.kill('SIGKILL');
         await Promise.race([live.exited, sleep(2000)]);
+        await this.cleanUp(live.record);
         this.live.delete(id);
       })();
       return live.removing;
@@ -174,10 +181,11 @@ export class BwrapRuntime implements SandboxRuntime {
     this.removed.clear();
   }
 
-  /** The sandbox's cgroup directories (for tests and doctor). */
-  cgroupOf(id: string): string[] {
-    const cgroup = this.live.get(id)?.record.cgroup as SandboxCgroup | undefined;
-    return cgroup ? cgroupDirs(cgroup) : [];
+  /** What the host holds for a live sandbox: its uid, cgroup directories, launcher pid (for tests and doctor). */
+  resources(id: string): { uid?: number | undefined; cgroups: string[]; pid?: number | undefined } | undefined {
+    const record = this.live.get(id)?.record;
+    if (!record) return undefined;
+    return { uid: record.uid, cgroups: record.cgroup ? cgroupDirs(record.cgroup as SandboxCgroup) : [], pid: record.pid };
   }
 }
 

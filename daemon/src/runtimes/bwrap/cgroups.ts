@@ -207,13 +207,18 @@ export class Cgroups {
     return text.split('\n').filter(Boolean).map(Number);
   }
 
-  /** SIGKILL to every process, again until none is left (a fork between two reads is caught by the next). */
-  async kill(cgroup: SandboxCgroup, timeoutMs = 5000): Promise<void> {
+  /**
+   * SIGKILL to every process, again until none is left (a fork between two reads is caught by the
+   * next). `spare`: a process left alive (the launcher, once it is bwrap, which then reaps the
+   * sandbox's pid 1 and exits by itself; killed with the rest, it would leave that pid 1 a zombie
+   * for the host's init to reap, counted against the uid's RLIMIT_NPROC until then).
+   */
+  async kill(cgroup: SandboxCgroup, timeoutMs = 5000, spare?: number): Promise<void> {
     // cgroup.kill (v2, Linux 5.14+) kills atomically; the loop below is the rest of the kernels' way.
-    if (cgroup.version === 2) await writeFile(join(cgroup.pids, 'cgroup.kill'), '1').catch(() => undefined);
+    if (cgroup.version === 2 && spare === undefined) await writeFile(join(cgroup.pids, 'cgroup.kill'), '1').catch(() => undefined);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const pids = await this.pids(cgroup);
+      const pids = (await this.pids(cgroup)).filter((pid) => pid !== spare);
       if (pids.length === 0) return;
       for (const pid of pids) {
         try {

@@ -86,10 +86,19 @@ export function launcherArgv(input: LauncherInput): string[] {
   }
   // RLIMIT_NPROC counts processes per real uid: with a uid of its own, it bounds this sandbox only.
   const limits = ['prlimit', `--nofile=${input.nofile}:${input.nofile}`, `--nproc=${input.nproc}:${input.nproc}`, '--core=0:0', '--'];
+  // As root: a pid namespace of our own around bwrap, whose init (bwrap itself) takes everything in
+  // it down with it, and whose zombies the kernel reaps. Without it, bwrap leaves its sandbox's pid 1
+  // for the host's init to reap (bwrap exits on that pid 1's word, before it is reaped), a zombie of
+  // the sandbox uid that counts against RLIMIT_NPROC of the next sandbox on that uid while it lasts.
+  // `unshare` dies with the daemon (pdeathsig) and kills its child when it dies.
   const drop =
     input.uid === undefined
       ? []
-      : ['setpriv', `--reuid=${input.uid}`, `--regid=${input.uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
+      : [
+          'setpriv', '--pdeathsig=KILL', '--',
+          'unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--',
+          'setpriv', `--reuid=${input.uid}`, `--regid=${input.uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--',
+        ];
   return ['/bin/sh', '-c', JOIN_CGROUPS_SCRIPT, 'sh', String(input.procsFiles.length), ...input.procsFiles, ...limits, ...drop, input.bwrap, ...input.bwrapArgs];
 }
 

@@ -51,7 +51,7 @@ export async function probeBwrap(options: BwrapProbeOptions): Promise<BwrapHost>
   const path = options.path ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
   const bwrap = options.bwrap ?? (await findOnPath('bwrap', path));
   if (!bwrap) throw new BwrapUnusableError('bwrap is not installed; install it (Debian/Ubuntu: apt-get install -y bubblewrap) or use MCP_BRIDGE_RUNTIME=docker or podman');
-  for (const tool of ['setpriv', 'prlimit']) {
+  for (const tool of ['setpriv', 'prlimit', 'unshare']) {
     if (!(await findOnPath(tool, path))) throw new BwrapUnusableError(`${tool} (util-linux) is not installed; install util-linux`);
   }
   let version: string;
