@@ -154,7 +154,10 @@ t = threading.Thread(target=lambda: None); t.start(); t.join(); print('thread ok
       const procs = readFileSync(`${dir}/cgroup.procs`, 'utf8').trim().split('\n').map(Number);
       const python = procs.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('python3'));
       assert.ok(python.length >= 1, `no python among ${procs.join(', ')}`);
-      const uids = new Set(procs.map((pid) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])));
+      // The launcher (unshare, outside every namespace of the sandbox) stays root to reap bwrap; every other process is the sandbox's.
+      const launcher = t.runtime.resources(agent.sandbox.id)!.pid;
+      assert.equal(readFileSync(`/proc/${launcher}/comm`, 'utf8').trim(), 'unshare');
+      const uids = new Set(procs.filter((pid) => pid !== launcher).map((pid) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])));
       assert.equal(uids.size, 1, `several host uids: ${[...uids].join(', ')}`);
       const [uid] = [...uids];
       assert.ok(uid! >= DEFAULT_UID_RANGE.base && uid! < DEFAULT_UID_RANGE.base + DEFAULT_UID_RANGE.count, `host uid ${uid}`);
