@@ -24,7 +24,6 @@ export interface BwrapProbeOptions {
   /** bwrap's path; else found on PATH. */
   bwrap?: string | undefined;
   path?: string;
-  isRoot?: boolean;
   uidRange?: UidRange;
   uidClaimDir?: string;
   /** A delegated cgroup v2 directory, for a daemon that is not root (MCP_BRIDGE_BWRAP_CGROUP). */
@@ -70,7 +69,8 @@ export async function probeBwrap(options: BwrapProbeOptions): Promise<BwrapHost>
     throw new BwrapUnusableError(`Landlock is not enabled in this kernel (active LSMs: ${lsm.trim()}); the bwrap runtime needs it to make /tmp and /workspace non-executable: boot with lsm=landlock,... or use docker or podman`);
   }
 
-  const isRoot = options.isRoot ?? process.getuid?.() === 0;
+  // Never an option: a daemon told it is not root while it is would run sandboxes as host uid 0.
+  const isRoot = process.getuid?.() === 0;
   const layout = await detectCgroupLayout({
     mountinfo: (await readOr('/proc/self/mountinfo')) ?? '',
     procCgroup: (await readOr('/proc/self/cgroup')) ?? '',
