@@ -38,8 +38,13 @@ export interface TestRuntime {
   daemon: string;
 }
 
-export async function openTestRuntime(limits: Partial<BwrapLimits> = {}, probe: Partial<BwrapProbeOptions> = {}, stateDir = mkdtempSync(join(tmpdir(), 'mcm-bwrap-'))): Promise<TestRuntime> {
-  const rootfs = await ensureRootfs({ cacheDir: ROOTFS_CACHE, image: IMAGE });
+export async function openTestRuntime(
+  limits: Partial<BwrapLimits> = {},
+  probe: Partial<BwrapProbeOptions> = {},
+  stateDir = mkdtempSync(join(tmpdir(), 'mcm-bwrap-')),
+  rootfsDir?: string,
+): Promise<TestRuntime> {
+  const rootfs = rootfsDir ? { dir: rootfsDir } : await ensureRootfs({ cacheDir: ROOTFS_CACHE, image: IMAGE });
   const bundle = await buildAgentBundle();
   const merged = { ...TEST_LIMITS, ...limits };
   const host = await probeBwrap({ stateDir, needCpu: merged.cpus !== undefined, ...probe });

@@ -46,29 +46,20 @@ function run(cmd: string, args: string[], signal?: AbortSignal, timeoutMs = 600_
   });
 }
 
-/** `CLI export CONTAINER | tar -x -C dir`, both checked. */
-function exportInto(cli: string, container: string, dir: string, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const exporter = spawn(cli, ['export', container], { stdio: ['ignore', 'pipe', 'pipe'], signal });
-    const tar = spawn('tar', ['-x', '-C', dir, '--numeric-owner', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'], signal });
-    let errors = '';
-    exporter.stderr.on('data', (c: Buffer) => (errors += c.toString()));
-    tar.stderr.on('data', (c: Buffer) => (errors += c.toString()));
-    exporter.stdout.pipe(tar.stdin);
-    let pending = 2;
-    let failed = false;
-    const done = (what: string) => (code: number | null) => {
-      if (code !== 0 && !failed) {
-        failed = true;
-        reject(new Error(`${what} failed (exit ${code}): ${errors.trim().slice(0, 500)}`));
-      }
-      if (--pending === 0 && !failed) resolve();
-    };
-    exporter.on('error', reject);
-    tar.on('error', reject);
-    exporter.on('close', done(`${cli} export`));
-    tar.on('close', done('tar -x'));
-  });
+/**
+ * `CLI export -o FILE CONTAINER`, then `tar -x`. Through a file, not a pipe: Podman opens
+ * /dev/stdout by path, which fails on the socket that Node gives a child for its stdout.
+ */
+async function exportInto(cli: string, container: string, dir: string, signal?: AbortSignal): Promise<void> {
+  const tarball = `${dir}.tar`;
+  try {
+    const exported = await run(cli, ['export', '-o', tarball, container], signal);
+    if (exported.code !== 0) throw new Error(`${cli} export failed (exit ${exported.code}): ${exported.stderr.trim().slice(0, 500)}`);
+    const unpacked = await run('tar', ['-x', '-C', dir, '--numeric-owner', '-f', tarball], signal);
+    if (unpacked.code !== 0) throw new Error(`tar -x of the ${cli} export failed (exit ${unpacked.code}): ${unpacked.stderr.trim().slice(0, 500)}`);
+  } finally {
+    await rm(tarball, { force: true });
+  }
 }
 
 /** What a read-only root needs that an image export may lack: the mount points, without the engine's marker files. */
