@@ -1,7 +1,7 @@
 // bwrap sandboxes through the runtime interface: start to the agent's `ready`, a ping round trip to a
 // warm agent, and remove(). Prints medians and p99; asserts nothing. Runs as root (per-sandbox uids, v1 cgroups).
 // Usage: node --import tsx bench/bwrap-start.ts   (BENCH_N=50)
-import { openTestRuntime, startAgent } from '../test/helpers/bwrap.ts';
+import { Agent, openTestRuntime, startAgent } from '../test/helpers/bwrap.ts';
 import { summarize, timed } from './lib/stats.ts';
 
 const N = Number(process.env.BENCH_N ?? 50);
@@ -10,11 +10,16 @@ async function main(): Promise<void> {
   const t = await openTestRuntime();
   for (let i = 0; i < 3; i++) await t.runtime.remove((await startAgent(t.runtime)).sandbox.id); // warm the page cache
   const starts: number[] = [];
+  const spawned: number[] = [];
   const pings: number[] = [];
   const removes: number[] = [];
   for (let i = 0; i < N; i++) {
-    const [startMs, agent] = await timed(() => startAgent(t.runtime));
-    starts.push(startMs);
+    const t0 = performance.now();
+    const sandbox = await t.runtime.start(`bench-${i}`);
+    spawned.push(performance.now() - t0);
+    const agent = new Agent(sandbox);
+    await agent.ready();
+    starts.push(performance.now() - t0);
     await agent.ping();
     for (let j = 0; j < 5; j++) pings.push((await timed(() => agent.ping()))[0]);
     removes.push((await timed(() => t.runtime.remove(agent.sandbox.id)))[0]);
@@ -24,6 +29,7 @@ async function main(): Promise<void> {
     return `${name.padEnd(34)} n=${String(s.n).padStart(3)}  median ${s.median.toFixed(2).padStart(8)} ms  p99 ${s.p99.toFixed(2).padStart(8)} ms`;
   };
   console.log(`bwrap ${t.runtime.info().version}, ${N} sandboxes, one at a time`);
+  console.log(row('start() (uid, cgroups, record, spawn)', spawned));
   console.log(row('start to agent ready', starts));
   console.log(row('ping round trip (warm agent)', pings));
   console.log(row('remove (kill tree, cgroups, files)', removes));

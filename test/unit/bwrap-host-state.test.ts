@@ -20,6 +20,9 @@ test('uids are claimed one per sandbox, across daemons, and freed only by their 
   await b.release(bUid, 'bw-000000000002');
   assert.equal(await a.claim('bw-000000000005'), bUid);
   await b.release(300_009, 'bw-x'); // never claimed: nothing to do
+  // A record that never learnt its uid (a daemon killed in between) still frees it, by sandbox id.
+  await a.releaseSandbox('bw-000000000005');
+  assert.equal(await b.claim('bw-000000000006'), bUid);
   assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.')), []);
 });
 

@@ -37,9 +37,9 @@ test('as root, the launcher joins the cgroups, sets the rlimits, and drops to th
   ]);
 });
 
-test('not root, the launcher keeps the daemon uid and goes straight to bwrap', () => {
+test('not root, the launcher keeps the daemon uid (so no RLIMIT_NPROC: it would count the user) and goes straight to bwrap', () => {
   assert.deepEqual(launcherArgv({ procsFiles: [], nofile: 8, nproc: 9, bwrap: 'bwrap', bwrapArgs: [] }), [
-    '/bin/sh', '-c', JOIN_CGROUPS_SCRIPT, 'sh', '0', 'prlimit', '--nofile=8:8', '--nproc=9:9', '--core=0:0', '--', 'bwrap',
+    '/bin/sh', '-c', JOIN_CGROUPS_SCRIPT, 'sh', '0', 'prlimit', '--nofile=8:8', '--core=0:0', '--', 'bwrap',
   ]);
 });
 

@@ -85,9 +85,12 @@ export class BwrapRuntime implements SandboxRuntime {
     try {
       this.reachable ??= rootfsReachable(this.options.rootfs);
       await this.reachable;
-      if (this.host.uids) record.uid = await this.host.uids.claim(id);
-      // The record first: whatever of this sandbox exists from here on, a sweep finds.
+      // The record first, then each thing it names: whatever of this sandbox exists, a sweep finds.
       await this.records.write(record);
+      if (this.host.uids) {
+        record.uid = await this.host.uids.claim(id);
+        await this.records.write(record);
+      }
       if (this.host.cgroups) {
         record.cgroup = await this.host.cgroups.create(id, this.options.limits);
         await this.records.write(record);
@@ -159,6 +162,7 @@ export class BwrapRuntime implements SandboxRuntime {
     if (record.cgroup && this.host.cgroups) await this.host.cgroups.remove(record.cgroup as SandboxCgroup);
     else if (record.uid !== undefined) await killUid(record.uid);
     if (record.uid !== undefined) await this.host.uids?.release(record.uid, record.id);
+    else await this.host.uids?.releaseSandbox(record.id);
     await this.records.remove(record.id);
   }
 

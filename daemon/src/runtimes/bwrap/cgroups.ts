@@ -168,13 +168,16 @@ export class Cgroups {
     }
     const parent = this.layout.parent;
     await mkdir(parent, { recursive: true });
+    // Only what the directory offers: asking for a controller it lacks fails the whole write.
     const enable = async (dir: string): Promise<void> => {
+      const offered = (await readOr(join(dir, 'cgroup.controllers'), '')).split(/\s+/);
       const have = (await readOr(join(dir, 'cgroup.subtree_control'), '')).split(/\s+/);
-      const want = ['memory', 'pids', 'cpu'].filter((c) => !have.includes(c));
+      const want = ['memory', 'pids', 'cpu'].filter((c) => offered.includes(c) && !have.includes(c));
       if (want.length > 0) await writeFile(join(dir, 'cgroup.subtree_control'), want.map((c) => `+${c}`).join(' '));
     };
-    const top = join(parent, '..');
-    if (parent.endsWith(CGROUP_DIR_NAME)) await enable(top).catch(() => undefined);
+    // Our own directory at the top (root): the top must hand the controllers down to it. A delegated
+    // directory has them from its delegation already.
+    if (parent.endsWith(CGROUP_DIR_NAME)) await enable(join(parent, '..'));
     await enable(parent);
   }
 

@@ -85,7 +85,10 @@ export function launcherArgv(input: LauncherInput): string[] {
     if (!Number.isInteger(value) || value < 1) throw new Error(`the sandbox ${name} limit must be a positive integer (${variable}), got ${value}`);
   }
   // RLIMIT_NPROC counts processes per real uid: with a uid of its own, it bounds this sandbox only.
-  const limits = ['prlimit', `--nofile=${input.nofile}:${input.nofile}`, `--nproc=${input.nproc}:${input.nproc}`, '--core=0:0', '--'];
+  // On the daemon's uid (not root) it would count the user's every process, so there the pids
+  // cgroup alone bounds the sandbox.
+  const nproc = input.uid === undefined ? [] : [`--nproc=${input.nproc}:${input.nproc}`];
+  const limits = ['prlimit', `--nofile=${input.nofile}:${input.nofile}`, ...nproc, '--core=0:0', '--'];
   // As root: a pid namespace of our own around bwrap, whose init (bwrap itself) takes everything in
   // it down with it, and whose zombies the kernel reaps. Without it, bwrap leaves its sandbox's pid 1
   // for the host's init to reap (bwrap exits on that pid 1's word, before it is reaped), a zombie of

@@ -2,7 +2,7 @@
 // `--uid 65534` leaves the sandboxed process at host uid 0, able to read any root-only file that a
 // bind exposes and exempt from rlimits. A uid of its own per sandbox also keeps per-uid limits
 // (RLIMIT_NPROC) and signals from one sandbox off every other, across all daemons of the machine.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface UidRange {
@@ -84,6 +84,19 @@ export class UidClaims {
     throw new Error(
       `all ${this.range.count} sandbox uids from ${this.range.base} are in use (see ${this.dir}); raise MCP_BRIDGE_BWRAP_UID_COUNT, or remove the claims of daemons that no longer run`,
     );
+  }
+
+  /** Frees whatever uid this sandbox holds: for a record written before its uid was (a daemon killed in between). */
+  async releaseSandbox(sandboxId: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (/^\d+$/.test(name)) await this.release(Number(name), sandboxId);
+    }
   }
 
   /** Frees a uid, only when this sandbox of this state directory holds it (a claim is never taken from another daemon). */
