@@ -39,6 +39,13 @@ describe('bwrap sandbox isolation', { skip, timeout: 180_000 }, () => {
     return stdout.trim();
   };
 
+  test('the runtime names itself', () => {
+    const info = t.runtime.info();
+    assert.equal(info.kind, 'bwrap');
+    assert.match(info.version, /^\d+\.\d+/);
+    assert.match(info.image, /^mcp-code-mode\/sandbox:local \(.*rootfs-/);
+  });
+
   test('every namespace is new: user, pid, network, ipc, uts, mount, cgroup', async () => {
     const inside = JSON.parse(await py(`import os, json; print(json.dumps({n: os.readlink('/proc/self/ns/' + n) for n in ${JSON.stringify(NAMESPACES)}}))`)) as Record<string, string>;
     for (const ns of NAMESPACES) assert.notEqual(inside[ns], readlinkSync(`/proc/self/ns/${ns}`), `${ns} namespace is the host's`);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -143,6 +144,17 @@ except BlockingIOError as e:
     await t.runtime.remove(b.sandbox.id);
   });
 
+  test('MCP_BRIDGE_CPUS is a CFS quota, and busy code is throttled', async () => {
+    const t = await open({ cpus: 0.2 });
+    const agent = await startAgent(t.runtime);
+    const cpu = t.runtime.resources(agent.sandbox.id)!.cgroups.find((d) => d.includes('/cpu/'))!;
+    assert.equal(readFileSync(join(cpu, 'cpu.cfs_quota_us'), 'utf8').trim(), '20000');
+    await agent.run('import time\nend = time.time() + 0.5\nwhile time.time() < end:\n    pass');
+    assert.match(readFileSync(join(cpu, 'cpu.stat'), 'utf8'), /^nr_throttled [1-9]/m);
+    await t.runtime.remove(agent.sandbox.id);
+    assert.ok(!existsSync(cpu));
+  });
+
   test('an aborted start leaves nothing', async () => {
     const t = await open();
     const controller = new AbortController();
@@ -174,4 +186,24 @@ except BlockingIOError as e:
       assert.deepEqual(readdirSync(join(stateDir, 'bwrap')), []);
     });
   }
+});
+
+describe('bwrap without cgroups', { skip, timeout: 120_000 }, () => {
+  // This host as one with no cgroup filesystem: the probe must refuse, unless told to go on.
+  const noCgroups = async (path: string): Promise<string | undefined> =>
+    path === '/proc/self/mountinfo' ? '22 1 0:10 / / rw - ext4 /dev/vda rw\n' : readFile(path, 'utf8').catch(() => undefined);
+
+  test('the probe refuses, saying what to do; MCP_BRIDGE_BWRAP_ALLOW_UNLIMITED=1 goes on, and remove() finds the processes by uid', async () => {
+    await assert.rejects(openTestRuntime({}, { readHostFile: noCgroups }), /cannot get their memory, pids and CPU limits: no cgroup filesystem.*MCP_BRIDGE_BWRAP_ALLOW_UNLIMITED=1/);
+    const warnings: string[] = [];
+    const t = await openTestRuntime({}, { readHostFile: noCgroups, allowUnlimited: true, warn: (m) => warnings.push(m) });
+    assert.match(warnings.join('\n'), /WITHOUT memory, pids and CPU limits/);
+    const agent = await startAgent(t.runtime);
+    const res = t.runtime.resources(agent.sandbox.id)!;
+    assert.deepEqual(res.cgroups, []);
+    agent.start("import subprocess, time\nfor _ in range(3):\n    subprocess.Popen(['sleep', '300'])\ntime.sleep(300)");
+    await eventually(() => pidsOfUid(res.uid!).length >= 5, 'the run to spawn its processes');
+    await t.runtime.remove(agent.sandbox.id);
+    assertGone(t, res, agent.sandbox.id);
+  });
 });

@@ -32,6 +32,8 @@ export interface BwrapProbeOptions {
   allowUnlimited?: boolean;
   needCpu: boolean;
   warn?: (message: string) => void;
+  /** Reads a host file (/proc, /sys, /etc), undefined when it cannot; tests give other hosts. */
+  readHostFile?: (path: string) => Promise<string | undefined>;
 }
 
 async function findOnPath(name: string, path: string): Promise<string | undefined> {
@@ -42,9 +44,10 @@ async function findOnPath(name: string, path: string): Promise<string | undefine
   return undefined;
 }
 
-const readOr = (path: string): Promise<string | undefined> => readFile(path, 'utf8').catch(() => undefined);
+const readOrUndefined = (path: string): Promise<string | undefined> => readFile(path, 'utf8').catch(() => undefined);
 
 export async function probeBwrap(options: BwrapProbeOptions): Promise<BwrapHost> {
+  const readOr = options.readHostFile ?? readOrUndefined;
   if (process.platform !== 'linux') throw new BwrapUnusableError('the bwrap runtime needs Linux; use MCP_BRIDGE_RUNTIME=docker or podman');
   if (!hostSupportsFilter()) throw new BwrapUnusableError(`the bwrap runtime's seccomp filter is built for x86_64, and this is ${process.arch}; use MCP_BRIDGE_RUNTIME=docker or podman`);
   const path = options.path ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
