@@ -43,6 +43,7 @@ export async function openTestRuntime(
   probe: Partial<BwrapProbeOptions> = {},
   stateDir = mkdtempSync(join(tmpdir(), 'mcm-bwrap-')),
   rootfsDir?: string,
+  agentCommand?: string[],
 ): Promise<TestRuntime> {
   const rootfs = rootfsDir ? { dir: rootfsDir } : await ensureRootfs({ cacheDir: ROOTFS_CACHE, image: IMAGE });
   const bundle = await buildAgentBundle();
@@ -50,7 +51,7 @@ export async function openTestRuntime(
   const host = await probeBwrap({ stateDir, needCpu: merged.cpus !== undefined, ...probe });
   const daemon = randomUUID();
   const runtime = new BwrapRuntime(
-    { rootfs: rootfs.dir, image: IMAGE, agentCommand: await bwrapAgentCommand(bundle.command), limits: merged, stateDir, owner: 'test-owner', daemon, log: pino({ level: process.env.TEST_LOG ?? 'silent' }) },
+    { rootfs: rootfs.dir, image: IMAGE, agentCommand: agentCommand ?? (await bwrapAgentCommand(bundle.command)), limits: merged, stateDir, owner: 'test-owner', daemon, log: pino({ level: process.env.TEST_LOG ?? 'silent' }) },
     host,
   );
   return { runtime, stateDir, daemon };

@@ -155,6 +155,14 @@ except BlockingIOError as e:
     assert.ok(!existsSync(cpu));
   });
 
+  test('selfTest() starts the agent, or says why a sandbox cannot start (its stderr)', async () => {
+    const t = await open();
+    assert.ok((await t.runtime.selfTest()).readyMs > 0);
+    const broken = await open({}, {}, undefined, undefined, ['python3', '-c', 'import sys; sys.stderr.write("mcp-agent: no Landlock here\\n"); sys.exit(3)']);
+    await assert.rejects(broken.runtime.selfTest(), /a bwrap sandbox does not start: the sandbox exited before its agent was ready: mcp-agent: no Landlock here/);
+    assert.deepEqual(await broken.runtime.list(), []);
+  });
+
   test('an aborted start leaves nothing', async () => {
     const t = await open();
     const controller = new AbortController();

@@ -13,6 +13,7 @@ import { bwrapArgs, LAUNCHER_ENV, launcherArgv } from './launch.js';
 import { rootfsReachable } from './rootfs.js';
 import { RecordStore, type SandboxRecordFile } from './records.js';
 import { encodeFilter, sandboxFilter } from './seccomp-bpf.js';
+import { FrameDecoder } from '../../wire/frames.js';
 import { UidClaims } from './uid-claims.js';
 
 export interface BwrapLimits extends CgroupLimits {
@@ -53,7 +54,11 @@ interface Live {
   record: SandboxRecordFile;
   exited: Promise<number | null>;
   removing?: Promise<void>;
+  /** The end of its stderr: bwrap's and the Landlock prelude's refusals are written there. */
+  stderrTail: string;
 }
+
+const STDERR_TAIL = 2000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const signalNumbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
@@ -119,7 +124,14 @@ export class BwrapRuntime implements SandboxRuntime {
         record.pid = child.pid;
         await this.records.write(record);
       }
-      this.live.set(id, { child, record, exited });
+      const live: Live = { child, record, exited, stderrTail: '' };
+      child.stderr!.on('data', (chunk: Buffer) => (live.stderrTail = (live.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL)));
+      // A sandbox that fails on its own says why on stderr (bwrap, or the prelude: no Landlock);
+      // the pool only sees a channel that closed.
+      void exited.then((code) => {
+        if (code !== 0 && !this.removed.has(id)) this.options.log.warn({ sandbox: id, exitCode: code, stderr: live.stderrTail.trim() }, 'bwrap sandbox exited');
+      });
+      this.live.set(id, live);
       this.options.log.debug({ sandbox: id, slot, uid: record.uid, pid: child.pid }, 'bwrap sandbox started');
       return { id, stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr! };
     } catch (err) {
@@ -183,6 +195,38 @@ export class BwrapRuntime implements SandboxRuntime {
 
   async close(): Promise<void> {
     this.removed.clear();
+  }
+
+  /**
+   * Starts one sandbox and waits for its agent's `ready`, then removes it: what doctor and a daemon's
+   * start can run to turn a sandbox that cannot start into a message (bwrap's or the prelude's own).
+   */
+  async selfTest(timeoutMs = 20_000): Promise<{ readyMs: number }> {
+    const t0 = performance.now();
+    const sandbox = await this.start('self-test');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const decoder = new FrameDecoder();
+        const timer = setTimeout(() => reject(new Error(`the agent did not say ready within ${timeoutMs} ms`)), timeoutMs);
+        sandbox.stdout.on('data', (chunk: Buffer) => {
+          if (decoder.push(chunk).some((item) => item.kind === 'frame' && (item.value as { type?: unknown }).type === 'ready')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        sandbox.stdout.once('close', () => {
+          clearTimeout(timer);
+          reject(new Error('the sandbox exited before its agent was ready'));
+        });
+      });
+      return { readyMs: performance.now() - t0 };
+    } catch (err) {
+      const live = this.live.get(sandbox.id);
+      if (live) await Promise.race([live.exited, sleep(500)]);
+      throw new Error(`a bwrap sandbox does not start: ${(err as Error).message}: ${live?.stderrTail.trim() || 'no output'}`, { cause: err });
+    } finally {
+      await this.remove(sandbox.id);
+    }
   }
 
   /** What the host holds for a live sandbox: its uid, cgroup directories, launcher pid (for tests and doctor). */
