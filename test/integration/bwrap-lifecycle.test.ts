@@ -7,7 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import type { AgentFrame } from '@mcp-code-mode/protocol';
+import { pino } from 'pino';
+import type { ContainerClient } from '../../daemon/src/engine/container-client.ts';
 import { DEFAULT_CLAIM_DIR } from '../../daemon/src/runtimes/bwrap/uid-claims.ts';
+import { Sandbox } from '../../daemon/src/sandbox/sandbox.ts';
 import { bwrapSkipReason, openTestRuntime, startAgent, type TestRuntime } from '../helpers/bwrap.ts';
 
 const skip = bwrapSkipReason();
@@ -161,6 +165,22 @@ except BlockingIOError as e:
     const broken = await open({}, {}, undefined, undefined, ['python3', '-c', 'import sys; sys.stderr.write("mcp-agent: no Landlock here\\n"); sys.exit(3)']);
     await assert.rejects(broken.runtime.selfTest(), /a bwrap sandbox does not start: the sandbox exited before its agent was ready: mcp-agent: no Landlock here/);
     assert.deepEqual(await broken.runtime.list(), []);
+  });
+
+  test('sandboxes start in parallel, each with a uid of its own, and the daemon Sandbox class drives them unchanged', async () => {
+    const t = await open();
+    const started = await Promise.all(Array.from({ length: 6 }, (_, i) => t.runtime.start(`slot-${i}`)));
+    const uids = new Set(started.map((s) => t.runtime.resources(s.id)!.uid));
+    assert.equal(uids.size, 6);
+    const client = { remove: (id: string) => t.runtime.remove(id), state: async () => undefined } as unknown as ContainerClient;
+    const sandboxes = started.map((s) => new Sandbox(s, client, pino({ level: 'silent' })));
+    await Promise.all(sandboxes.map((s) => s.waitReady(30_000)));
+    assert.deepEqual(await Promise.all(sandboxes.map((s) => s.ping(5000))), sandboxes.map(() => true));
+    const id = sandboxes[0]!.send({ type: 'execute', code: 'print(6 * 7)', servers: [], discovered: [], maxOutputBytes: 4096 });
+    const out = await sandboxes[0]!.waitFor((f): f is AgentFrame => f.type === 'stream' && f.re === id, 10_000, 'output');
+    assert.equal(out.type === 'stream' && out.data, '42\n');
+    await Promise.all(sandboxes.map((s) => s.destroy()));
+    assert.deepEqual(await t.runtime.list(), []);
   });
 
   test('an aborted start leaves nothing', async () => {
