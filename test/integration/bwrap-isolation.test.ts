@@ -85,10 +85,10 @@ srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(); c = socket.crea
     assert.match(out, /^OSError 101\nloopback ok$/); // ENETUNREACH
   });
 
-  test('read-only root with /workspace; /tmp and /workspace sized tmpfs; no host path visible', async () => {
+  test('read-only root with /workspace; /tmp, /workspace and /dev/shm sized tmpfs; no host path visible', async () => {
     assert.equal(await py("import os\ntry:\n    open('/usr/x', 'w')\nexcept OSError as e:\n    print(e.errno)"), '30'); // EROFS
     assert.equal(await py("import os; print(os.getcwd())"), '/workspace');
-    for (const dir of ['/tmp', '/workspace']) {
+    for (const dir of ['/tmp', '/workspace', '/dev/shm']) {
       const [size, written] = (await py(`
 import os
 st = os.statvfs('${dir}')

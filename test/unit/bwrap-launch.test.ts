@@ -10,6 +10,7 @@ test('bwrap gets every namespace, a read-only root, sized tmpfs, a clean environ
     '--proc', '/proc', '--dev', '/dev',
     '--size', '65536', '--tmpfs', '/tmp',
     '--size', '65536', '--tmpfs', '/workspace',
+    '--size', '65536', '--tmpfs', '/dev/shm',
     '--chdir', '/',
     '--clearenv',
     '--setenv', 'PATH', SANDBOX_ENV.PATH, '--setenv', 'HOME', '/tmp', '--setenv', 'LANG', 'C.UTF-8',

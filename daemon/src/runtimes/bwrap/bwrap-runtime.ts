@@ -11,7 +11,7 @@ import type { RuntimeInfo, SandboxDeath, SandboxRecord, SandboxRuntime, StartedS
 import { cgroupDirs, cgroupProcsFiles, Cgroups, type CgroupLimits, type SandboxCgroup } from './cgroups.js';
 import { bwrapArgs, LAUNCHER_ENV, launcherArgv } from './launch.js';
 import { rootfsReachable } from './rootfs.js';
-import { RecordStore, type SandboxRecordFile } from './records.js';
+import { RecordStore, SANDBOX_ID, type SandboxRecordFile } from './records.js';
 import { encodeFilter, sandboxFilter } from './seccomp-bpf.js';
 import { FrameDecoder } from '../../wire/frames.js';
 import { UidClaims } from './uid-claims.js';
@@ -141,6 +141,8 @@ export class BwrapRuntime implements SandboxRuntime {
   }
 
   async remove(id: string): Promise<void> {
+    // Ids name files and cgroups: one not of ours is no sandbox of ours (and never a path).
+    if (!SANDBOX_ID.test(id)) return;
     this.removed.add(id);
     // Bounded: diagnose() is asked about a sandbox just after its channel closed, never long after.
     if (this.removed.size > 1000) this.removed.delete(this.removed.values().next().value!);

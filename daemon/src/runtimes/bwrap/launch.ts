@@ -29,7 +29,7 @@ export interface BwrapArgsInput {
  * bwrap's flags. Namespaces: user (uid/gid 65534 inside, no capability), pid (bwrap's own pid 1
  * reaps, as a container's init does), network (loopback only), ipc, uts, mount, cgroup; nested user
  * namespaces disabled on top of the seccomp refusal. The root is the unpacked image, read-only;
- * /proc, /dev, and sized tmpfs on /tmp and /workspace (their noexec is the agent's Landlock prelude).
+ * /proc, /dev, and sized tmpfs on /tmp, /workspace and /dev/shm (their noexec is the agent's Landlock prelude).
  * --die-with-parent: a daemon that dies takes its sandboxes with it; --new-session: no terminal.
  */
 export function bwrapArgs(input: BwrapArgsInput): string[] {
@@ -51,6 +51,8 @@ export function bwrapArgs(input: BwrapArgsInput): string[] {
     '--dev', '/dev',
     '--size', String(input.tmpfsBytes), '--tmpfs', '/tmp',
     '--size', String(input.tmpfsBytes), '--tmpfs', '/workspace',
+    // bwrap's /dev is a tmpfs of its own, with /dev/shm a plain directory of it: sized like the rest.
+    '--size', String(input.tmpfsBytes), '--tmpfs', '/dev/shm',
     '--chdir', '/',
     '--clearenv',
     ...Object.entries(SANDBOX_ENV).flatMap(([k, v]) => ['--setenv', k, v]),

@@ -6,8 +6,11 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { z } from 'zod';
 
+/** A bwrap sandbox id: it names a record file and cgroups, so it is never anything else. */
+export const SANDBOX_ID = /^bw-[0-9a-f]{12}$/;
+
 export const SandboxRecordFileSchema = z.object({
-  id: z.string().regex(/^bw-[0-9a-f]{12}$/),
+  id: z.string().regex(SANDBOX_ID),
   owner: z.string(),
   daemon: z.string(),
   slot: z.string(),
