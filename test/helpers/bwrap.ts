@@ -145,7 +145,7 @@ export class Agent {
 }
 
 /** A started sandbox whose agent said ready. */
-export async function startAgent(runtime: BwrapRuntime, slot = randomUUID()): Promise<Agent> {
+export async function startAgent(runtime: BwrapRuntime, slot: string = randomUUID()): Promise<Agent> {
   const agent = new Agent(await runtime.start(slot));
   try {
     await agent.ready();
