@@ -11,6 +11,9 @@
 #                                   /usr/local of the image; from the index PIP_INDEX_URL names (else PyPI),
 #                                   or with --pip-find-links DIR from that wheelhouse only (--no-index).
 #   --print-inputs                  print the inputs hash and exit (no engine needed).
+#        docker/build-local-image.sh --rootfs-dir DIR [same options]
+#   --rootfs-dir DIR                no engine: write the root filesystem as a directory tree at DIR (which must
+#                                   not exist), with /workspace, for the bwrap runtime; no image is imported.
 #   ENGINE=docker|podman|all|auto   engine to import into (default auto: the one the docker CLI talks to
 #                                   (DOCKER_HOST honoured), else podman; MCP_BRIDGE_RUNTIME=podman picks podman).
 #   MCP_CODE_MODE_DEBIAN_MIRROR     Debian mirror for mmdebstrap (default: its own, deb.debian.org + security).
@@ -42,8 +45,11 @@ EXTRA_RAW=""
 PIP_REQ=""
 PIP_LINKS=""
 PRINT_INPUTS=0
+ROOTFS_DIR=""
 while [ $# -gt 0 ]; do
   case "$1" in
+    --rootfs-dir) ROOTFS_DIR="${2:?--rootfs-dir needs a directory}"; shift ;;
+    --rootfs-dir=*) ROOTFS_DIR="${1#--rootfs-dir=}" ;;
     --engine) MODE="${2:?--engine needs docker, podman, all or auto}"; shift ;;
     --engine=*) MODE="${1#--engine=}" ;;
     --force) FORCE=1 ;;
@@ -117,11 +123,16 @@ INPUTS="$(inputs_text | sha256sum | cut -d' ' -f1)"
 if [ "$PRINT_INPUTS" = 1 ]; then echo "$INPUTS"; exit 0; fi
 
 # ---------------------------------------------------------------- engines
+if [ -n "$ROOTFS_DIR" ]; then
+  [ ! -e "$ROOTFS_DIR" ] || die "--rootfs-dir $ROOTFS_DIR already exists (give a new path)"
+  MODE=none
+fi
 docker_ok() { have docker && timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 podman_ok() { have podman && timeout 20 podman info >/dev/null 2>&1; }
 
 ENGINES=()
 case "$MODE" in
+  none) ;;
   docker) docker_ok || die "the docker CLI does not reach an engine; run: bash scripts/ensure-engine.sh"; ENGINES=(docker) ;;
   podman) podman_ok || die "podman is not usable; run: ENGINE=podman bash scripts/ensure-engine.sh"; ENGINES=(podman) ;;
   all)
@@ -141,7 +152,7 @@ image_inputs() { # image_inputs CLI: prints the label of TAG, empty when the ima
 }
 
 TODO=()
-for e in "${ENGINES[@]}"; do
+for e in "${ENGINES[@]+"${ENGINES[@]}"}"; do
   have_inputs="$(image_inputs "$e")"
   if [ "$FORCE" = 0 ] && [ "$have_inputs" = "$INPUTS" ]; then
     echo "sandbox image up to date ($TAG in $e, inputs ${INPUTS:0:12})"
@@ -149,7 +160,7 @@ for e in "${ENGINES[@]}"; do
     TODO+=("$e")
   fi
 done
-[ "${#TODO[@]}" -gt 0 ] || exit 0
+[ "${#TODO[@]}" -gt 0 ] || [ -n "$ROOTFS_DIR" ] || exit 0
 
 # ---------------------------------------------------------------- root fs tarball
 CACHE="${MCP_CODE_MODE_CACHE:-$REPO/.state/cache}"
@@ -245,6 +256,21 @@ else
   mv "$tmp" "$ROOTFS"
   trap - EXIT
   echo "root fs built in $((SECONDS - start)) s ($(du -h "$ROOTFS" | cut -f1))"
+fi
+
+# ---------------------------------------------------------------- root fs tree (bwrap)
+if [ -n "$ROOTFS_DIR" ]; then
+  aside="$ROOTFS_DIR.building-$$"
+  trap 'rm -rf "$aside"' EXIT
+  mkdir -p "$aside"
+  tar -x -C "$aside" --numeric-owner -f "$ROOTFS" || die "cannot unpack $ROOTFS into $aside"
+  mkdir -p "$aside/workspace" "$aside/tmp"
+  chmod 0755 "$aside" "$aside/workspace"
+  chmod 1777 "$aside/tmp"
+  mv -T "$aside" "$ROOTFS_DIR" || die "cannot move the tree to $ROOTFS_DIR"
+  trap - EXIT
+  echo "sandbox root fs ready: $ROOTFS_DIR (inputs ${INPUTS:0:12})"
+  exit 0
 fi
 
 # ---------------------------------------------------------------- import + check

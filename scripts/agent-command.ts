@@ -2,7 +2,7 @@
 // agent bundle), built by the daemon's own code: the Python tests start their agent with it, so
 // they test the bundle the daemon ships rather than one of their own.
 //   node --import tsx scripts/agent-command.ts
-import { buildAgentBundle } from '../daemon/src/sandbox/agent-bundle.ts';
+import { buildAgentBundle } from '../daemon/src/agent/agent-bundle.ts';
 
 const bundle = await buildAgentBundle();
 process.stdout.write(`${JSON.stringify(bundle.command)}\n`);

@@ -9,9 +9,9 @@
 #   image), MCP_BRIDGE_EXTRA_PACKAGES / MCP_BRIDGE_PIP_REQUIREMENTS (a derived image), MCP_BRIDGE_RUNTIME / DOCKER_HOST (engine),
 #   SETUP_SKIP_NPM=1, SETUP_SKIP_BUILD=1, SETUP_SKIP_ENGINE=1, SETUP_SKIP_IMAGE=1 (skip a step),
 #   SETUP_ENGINES=all (bring up Docker and Podman both, and the image in each: the tests run on both),
-#   SETUP_FOR_TESTS=1 (what the tests need besides: systemd-analyze, and Node.js 22 in .state/node22, on
-#   which the tests run a part of the suite too).
-# Functions can be run one by one: bash scripts/setup.sh <step>  (npm_install | build | engine | image).
+#   SETUP_FOR_TESTS=1 (what the tests need besides: systemd-analyze, bubblewrap for the bwrap runtime, and
+#   Node.js 22 in .state/node22, on which the tests run a part of the suite too).
+# Functions can be run one by one: bash scripts/setup.sh <step>  (npm_install | build | engine | image | bwrap).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -99,7 +99,23 @@ test_tools() {
   else
     log "systemd-analyze missing (not root or no apt-get): the test of the generated unit will only parse it"
   fi
+  ensure_bubblewrap
   node22
+}
+
+# ---------------------------------------------------------------- 5b. bubblewrap (the bwrap runtime)
+# The engine-less runtime needs bwrap, and util-linux (setpriv, prlimit, unshare), which Debian always has.
+ensure_bubblewrap() {
+  if have bwrap; then
+    log "bubblewrap present ($(bwrap --version))"
+  elif [ "$(id -u)" = 0 ] && have apt-get; then
+    log "installing bubblewrap (for the bwrap runtime)..."
+    DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null \
+      || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null; } \
+      || fail "could not install bubblewrap" "install it yourself (apt-get install -y bubblewrap), or the bwrap tests are skipped"
+  else
+    log "bubblewrap missing (not root or no apt-get): the bwrap tests are skipped"
+  fi
 }
 
 # ---------------------------------------------------------------- 6. Node.js 22 (tests only)
@@ -137,6 +153,7 @@ case "${1:-all}" in
   engine) engine ;;
   image) ensure_sandbox_image ;;
   node22) node22 ;;
+  bwrap) ensure_bubblewrap ;;
   test_tools) test_tools ;;
   -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" ;;
   *) fail "unknown step '$1'" "use one of: npm_install build engine image (or no argument for all)" ;;

@@ -13,7 +13,7 @@ import { EmptyToolHost, type ToolHost } from './rpc/tool-host.js';
 import { openContainerRuntime } from './runtimes/container/open.js';
 import type { SandboxRuntime } from './runtimes/runtime.js';
 import { RunService } from './runs/run-service.js';
-import { buildAgentBundle } from './sandbox/agent-bundle.js';
+import { buildAgentBundle } from './agent/agent-bundle.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { SkillStore } from './skills/skill-store.js';

@@ -6,7 +6,7 @@ import { realpathSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BUILDER_LOCATIONS, locateBuilder } from '../../daemon/src/runtimes/container/image.ts';
-import { DEFAULT_SANDBOX_DIR } from '../../daemon/src/sandbox/agent-bundle.ts';
+import { DEFAULT_SANDBOX_DIR } from '../../daemon/src/agent/agent-bundle.ts';
 
 const repo = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const locations = { packaged: '/pkg/assets/docker/build-local-image.sh', checkout: '/repo/docker/build-local-image.sh' };

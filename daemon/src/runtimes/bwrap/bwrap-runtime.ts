@@ -1,0 +1,264 @@
+// Sandboxes with no container engine: one bubblewrap process tree each, its agent on the child's
+// own pipes (no attach proxy). Isolation equals the container defaults (see docs/SECURITY.md, "The
+// bwrap runtime"): namespaces, a read-only root, sized tmpfs made non-executable by Landlock, no
+// capabilities, no_new_privs, the seccomp filter, cgroup limits, and never host uid 0.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { RuntimeInfo, SandboxDeath, SandboxRecord, SandboxRuntime, StartedSandbox } from '../runtime.js';
+import { cgroupDirs, cgroupProcsFiles, Cgroups, type CgroupLimits, type SandboxCgroup } from './cgroups.js';
+import { bwrapArgs, LAUNCHER_ENV, launcherArgv } from './launch.js';
+import { rootfsReachable } from './rootfs.js';
+import { RecordStore, SANDBOX_ID, type SandboxRecordFile } from './records.js';
+import { encodeFilter, sandboxFilter } from './seccomp-bpf.js';
+import { FrameDecoder } from '../../wire/frames.js';
+import { UidClaims } from './uid-claims.js';
+
+export interface BwrapLimits extends CgroupLimits {
+  tmpfsBytes: number;
+  nofile: number;
+  nproc: number;
+}
+
+/** What the probe found (see probeBwrap); the runtime trusts it. */
+export interface BwrapHost {
+  bwrap: string;
+  version: string;
+  via: string;
+  /** Sandbox cgroups; absent only when limits were opted out of (MCP_BRIDGE_BWRAP_ALLOW_UNLIMITED=1). */
+  cgroups?: Cgroups | undefined;
+  /** Present when the daemon is root: every sandbox then runs as a uid of its own. */
+  uids?: UidClaims | undefined;
+}
+
+export interface BwrapRuntimeOptions {
+  /** The unpacked sandbox root fs (see ensureRootfs). */
+  rootfs: string;
+  /** What info() names as the image. */
+  image: string;
+  /** The agent's argv inside the sandbox, with the Landlock prelude (see bwrapAgentCommand). */
+  agentCommand: string[];
+  limits: BwrapLimits;
+  /** The daemon's state directory; records go to <stateDir>/bwrap. */
+  stateDir: string;
+  /** The state directory's owner id, and this daemon instance's id (as the container labels). */
+  owner: string;
+  daemon: string;
+  log: Logger;
+}
+
+interface Live {
+  child: ChildProcess;
+  record: SandboxRecordFile;
+  exited: Promise<number | null>;
+  removing?: Promise<void>;
+  /** The end of its stderr: bwrap's and the Landlock prelude's refusals are written there. */
+  stderrTail: string;
+}
+
+const STDERR_TAIL = 2000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const signalNumbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
+
+export class BwrapRuntime implements SandboxRuntime {
+  readonly kind = 'bwrap' as const;
+  private readonly records: RecordStore;
+  private readonly live = new Map<string, Live>();
+  /** Ids removed by remove(): their death is 'removed' whatever their exit looked like. */
+  private readonly removed = new Set<string>();
+  private readonly filter = encodeFilter(sandboxFilter());
+  private reachable?: Promise<void>;
+
+  constructor(
+    private readonly options: BwrapRuntimeOptions,
+    private readonly host: BwrapHost,
+  ) {
+    this.records = new RecordStore(join(options.stateDir, 'bwrap'));
+  }
+
+  info(): RuntimeInfo {
+    return { kind: 'bwrap', name: 'bwrap', version: this.host.version, via: this.host.via, image: `${this.options.image} (${this.options.rootfs})` };
+  }
+
+  async start(slot: string, signal?: AbortSignal): Promise<StartedSandbox> {
+    signal?.throwIfAborted();
+    const id = `bw-${randomBytes(6).toString('hex')}`;
+    const record: SandboxRecordFile = { id, owner: this.options.owner, daemon: this.options.daemon, slot, createdAt: Date.now() };
+    try {
+      this.reachable ??= rootfsReachable(this.options.rootfs);
+      await this.reachable;
+      // The record first, then each thing it names: whatever of this sandbox exists, a sweep finds.
+      await this.records.write(record);
+      if (this.host.uids) {
+        record.uid = await this.host.uids.claim(id);
+        await this.records.write(record);
+      }
+      if (this.host.cgroups) {
+        record.cgroup = await this.host.cgroups.create(id, this.options.limits);
+        await this.records.write(record);
+      }
+      signal?.throwIfAborted();
+      const argv = launcherArgv({
+        procsFiles: record.cgroup ? cgroupProcsFiles(record.cgroup) : [],
+        uid: record.uid,
+        nofile: this.options.limits.nofile,
+        nproc: this.options.limits.nproc,
+        bwrap: this.host.bwrap,
+        bwrapArgs: bwrapArgs({ rootfs: this.options.rootfs, tmpfsBytes: this.options.limits.tmpfsBytes, command: this.options.agentCommand }),
+      });
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], env: { ...LAUNCHER_ENV } });
+      const exited = new Promise<number | null>((resolve) => {
+        child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 + (signalNumbers[sig] ?? 0) : null)));
+        child.once('error', (err) => {
+          this.options.log.error({ err, sandbox: id }, 'cannot spawn the bwrap launcher');
+          resolve(null);
+        });
+      });
+      const seccomp = child.stdio[3] as NodeJS.WritableStream;
+      seccomp.end(this.filter);
+      (child.stdio[3] as NodeJS.ReadableStream & { on(e: 'error', f: (err: Error) => void): void }).on('error', () => undefined);
+      if (child.pid !== undefined) {
+        record.pid = child.pid;
+        await this.records.write(record);
+      }
+      const live: Live = { child, record, exited, stderrTail: '' };
+      child.stderr!.on('data', (chunk: Buffer) => (live.stderrTail = (live.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL)));
+      // A sandbox that fails on its own says why on stderr (bwrap, or the prelude: no Landlock);
+      // the pool only sees a channel that closed.
+      void exited.then((code) => {
+        if (code !== 0 && !this.removed.has(id)) this.options.log.warn({ sandbox: id, exitCode: code, stderr: live.stderrTail.trim() }, 'bwrap sandbox exited');
+      });
+      this.live.set(id, live);
+      this.options.log.debug({ sandbox: id, slot, uid: record.uid, pid: child.pid }, 'bwrap sandbox started');
+      return { id, stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr! };
+    } catch (err) {
+      await this.cleanUp(record).catch((cleanupErr: unknown) => this.options.log.warn({ err: cleanupErr, sandbox: id }, 'cannot clean up a sandbox that failed to start'));
+      throw new Error(`cannot start a bwrap sandbox: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    // Ids name files and cgroups: one not of ours is no sandbox of ours (and never a path).
+    if (!SANDBOX_ID.test(id)) return;
+    this.removed.add(id);
+    // Bounded: diagnose() is asked about a sandbox just after its channel closed, never long after.
+    if (this.removed.size > 1000) this.removed.delete(this.removed.values().next().value!);
+    const live = this.live.get(id);
+    if (live) {
+      live.removing ??= (async () => {
+        const cgroup = live.record.cgroup as SandboxCgroup | undefined;
+        const pid = live.child.pid;
+        // The tree first, the launcher (our child) last: it reaps bwrap and exits, and we reap it.
+        if (cgroup && this.host.cgroups && pid !== undefined) await this.host.cgroups.kill(cgroup, 5000, pid);
+        else if (pid !== undefined) {
+          // No cgroup: what the launcher runs dies with it (unshare --kill-child, bwrap --die-with-parent), and the kernel kills the rest of its pid namespaces.
+          live.child.kill('SIGKILL');
+        }
+        if ((await Promise.race([live.exited.then(() => true), sleep(2000).then(() => false)])) === false) live.child.kill('SIGKILL');
+        await Promise.race([live.exited, sleep(2000)]);
+        await this.cleanUp(live.record);
+        this.live.delete(id);
+      })();
+      return live.removing;
+    }
+    const record = await this.records.read(id);
+    if (record) await this.cleanUp(record);
+  }
+
+  /**
+   * Kills every process of the sandbox and removes what it had: the cgroups, the record, the uid
+   * claim. Without cgroups (limits opted out), the processes are found by the sandbox's uid.
+   */
+  private async cleanUp(record: SandboxRecordFile): Promise<void> {
+    if (record.cgroup && this.host.cgroups) await this.host.cgroups.remove(record.cgroup as SandboxCgroup);
+    else if (record.uid !== undefined) await killUid(record.uid);
+    if (record.uid !== undefined) await this.host.uids?.release(record.uid, record.id);
+    else await this.host.uids?.releaseSandbox(record.id);
+    await this.records.remove(record.id);
+  }
+
+  async diagnose(id: string, settleMs = 500): Promise<SandboxDeath> {
+    const live = this.live.get(id);
+    if (this.removed.has(id) || !live) return { kind: 'removed' };
+    const code = await Promise.race([live.exited, sleep(settleMs).then(() => 'running' as const)]);
+    if (code === 'running') return { kind: 'lost' };
+    const cgroup = live.record.cgroup as SandboxCgroup | undefined;
+    if (cgroup && this.host.cgroups && (await this.host.cgroups.oomKilled(cgroup))) return { kind: 'oom' };
+    return { kind: 'exited', exitCode: code };
+  }
+
+  async list(): Promise<SandboxRecord[]> {
+    const records = await this.records.all((file, reason) => this.options.log.warn({ file, reason }, 'removed an unreadable bwrap sandbox record'));
+    return records.map((r) => ({ id: r.id, slot: r.slot, ours: r.daemon === this.options.daemon }));
+  }
+
+  async close(): Promise<void> {
+    this.removed.clear();
+  }
+
+  /**
+   * Starts one sandbox and waits for its agent's `ready`, then removes it: what doctor and a daemon's
+   * start can run to turn a sandbox that cannot start into a message (bwrap's or the prelude's own).
+   */
+  async selfTest(timeoutMs = 20_000): Promise<{ readyMs: number }> {
+    const t0 = performance.now();
+    const sandbox = await this.start('self-test');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const decoder = new FrameDecoder();
+        const timer = setTimeout(() => reject(new Error(`the agent did not say ready within ${timeoutMs} ms`)), timeoutMs);
+        sandbox.stdout.on('data', (chunk: Buffer) => {
+          if (decoder.push(chunk).some((item) => item.kind === 'frame' && (item.value as { type?: unknown }).type === 'ready')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        sandbox.stdout.once('close', () => {
+          clearTimeout(timer);
+          reject(new Error('the sandbox exited before its agent was ready'));
+        });
+      });
+      return { readyMs: performance.now() - t0 };
+    } catch (err) {
+      const live = this.live.get(sandbox.id);
+      if (live) await Promise.race([live.exited, sleep(500)]);
+      throw new Error(`a bwrap sandbox does not start: ${(err as Error).message}: ${live?.stderrTail.trim() || 'no output'}`, { cause: err });
+    } finally {
+      await this.remove(sandbox.id);
+    }
+  }
+
+  /** What the host holds for a live sandbox: its uid, cgroup directories, launcher pid (for tests and doctor). */
+  resources(id: string): { uid?: number | undefined; cgroups: string[]; pid?: number | undefined } | undefined {
+    const record = this.live.get(id)?.record;
+    if (!record) return undefined;
+    return { uid: record.uid, cgroups: record.cgroup ? cgroupDirs(record.cgroup as SandboxCgroup) : [], pid: record.pid };
+  }
+}
+
+/** SIGKILL to every process of a host uid until none is left (the sandbox uid runs nothing else). */
+export async function killUid(uid: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pids: number[] = [];
+    for (const name of await readdir('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const status = await readFile(`/proc/${name}/status`, 'utf8').catch(() => '');
+      const m = /^Uid:\s+(\d+)/m.exec(status);
+      if (m && Number(m[1]) === uid) pids.push(Number(name));
+    }
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`processes ${pids.join(', ')} of uid ${uid} survive SIGKILL`);
+    await sleep(10);
+  }
+}

@@ -1,0 +1,235 @@
+// What a bwrap sandbox leaves behind (nothing), how its death is reported (oom, exited with the
+// signal's code, removed), and that an earlier daemon's sandboxes are found and removed.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { AgentFrame } from '@mcp-code-mode/protocol';
+import { pino } from 'pino';
+import { DEFAULT_CLAIM_DIR } from '../../daemon/src/runtimes/bwrap/uid-claims.ts';
+import { Sandbox } from '../../daemon/src/sandbox/sandbox.ts';
+import { bwrapSkipReason, openTestRuntime, startAgent, type TestRuntime } from '../support/bwrap.ts';
+
+const skip = bwrapSkipReason();
+if (skip) console.log(`# bwrap lifecycle tests skipped: ${skip}`);
+
+const HOLDER = new URL('../fixtures/bwrap-holder.ts', import.meta.url).pathname;
+
+function pidsOfUid(uid: number): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => {
+      try {
+        return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${n}/status`, 'utf8'))![1]) === uid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Nothing of the sandbox is left on the host: processes, cgroups, its record, its uid claim. */
+function assertGone(t: TestRuntime, res: { uid?: number | undefined; cgroups: string[] }, id: string): void {
+  assert.ok(res.uid !== undefined);
+  assert.deepEqual(pidsOfUid(res.uid), [], `processes of uid ${res.uid} are left`);
+  for (const dir of res.cgroups) assert.ok(!existsSync(dir), `cgroup ${dir} is left`);
+  assert.ok(!existsSync(join(t.stateDir, 'bwrap', `${id}.json`)), 'the record is left');
+  const claim = join(DEFAULT_CLAIM_DIR, String(res.uid), 'owner.json');
+  assert.ok(!existsSync(claim) || !readFileSync(claim, 'utf8').includes(id), 'the uid claim is left');
+}
+
+describe('bwrap sandbox lifecycle', { skip, timeout: 240_000 }, () => {
+  const opened: TestRuntime[] = [];
+  const open = async (...args: Parameters<typeof openTestRuntime>): Promise<TestRuntime> => {
+    const t = await openTestRuntime(...args);
+    opened.push(t);
+    return t;
+  };
+  after(async () => {
+    for (const t of opened) for (const r of await t.runtime.list()) await t.runtime.remove(r.id);
+  });
+
+  test('remove() during a run kills the whole tree (children, a double fork) and leaves nothing', async () => {
+    const t = await open();
+    const agent = await startAgent(t.runtime, 'slot-1');
+    const res = t.runtime.resources(agent.sandbox.id)!;
+    agent.start(`
+import os, subprocess, time
+subprocess.Popen(['sleep', '300'])
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(300)
+    os._exit(0)
+time.sleep(300)
+`);
+    await eventually(() => pidsOfUid(res.uid!).length >= 5, 'the run to spawn its processes');
+    assert.deepEqual(await t.runtime.list(), [{ id: agent.sandbox.id, slot: 'slot-1', ours: true }]);
+    await t.runtime.remove(agent.sandbox.id);
+    assertGone(t, res, agent.sandbox.id);
+    assert.deepEqual(await t.runtime.diagnose(agent.sandbox.id), { kind: 'removed' });
+    assert.deepEqual(await t.runtime.list(), []);
+    await t.runtime.remove(agent.sandbox.id); // gone is not an error
+  });
+
+  test('an exit and a fatal signal are reported with their codes', async () => {
+    const t = await open();
+    for (const [code, expected] of [['import os; os._exit(7)', 7], ['import os, signal; os.kill(os.getpid(), signal.SIGKILL)', 137]] as const) {
+      const agent = await startAgent(t.runtime);
+      agent.start(code);
+      await agent.untilClosed();
+      assert.deepEqual(await t.runtime.diagnose(agent.sandbox.id), { kind: 'exited', exitCode: expected });
+      const res = t.runtime.resources(agent.sandbox.id)!;
+      await t.runtime.remove(agent.sandbox.id);
+      assertGone(t, res, agent.sandbox.id);
+    }
+  });
+
+  test('memory over the limit is an OOM (no swap), and the next sandbox starts', async () => {
+    const t = await open({ memoryBytes: 96 * 1024 * 1024 });
+    const agent = await startAgent(t.runtime);
+    agent.start("chunks = []\nwhile True:\n    chunks.append(bytearray(8 * 1024 * 1024))");
+    await agent.untilClosed(30_000);
+    assert.deepEqual(await t.runtime.diagnose(agent.sandbox.id), { kind: 'oom' });
+    await t.runtime.remove(agent.sandbox.id);
+    const next = await startAgent(t.runtime);
+    await next.ping();
+    await t.runtime.remove(next.sandbox.id);
+  });
+
+  test('a fork bomb meets the pids limit; the sandbox is then removed whole', async () => {
+    const t = await open({ pids: 32, nproc: 1000 });
+    const agent = await startAgent(t.runtime);
+    const res = t.runtime.resources(agent.sandbox.id)!;
+    const { stdout, result } = await agent.run(`
+import os, time
+n = 0
+try:
+    while True:
+        if os.fork() == 0:
+            time.sleep(300)
+            os._exit(0)
+        n += 1
+except BlockingIOError as e:
+    print('refused after', n, e.errno)
+`);
+    assert.equal(result.status, 'success');
+    const m = /^refused after (\d+) 11$/.exec(stdout.trim());
+    assert.ok(m && Number(m[1]) < 32, stdout);
+    const pidsDir = res.cgroups.find((d) => d.includes('/pids/'))!;
+    assert.match(readFileSync(join(pidsDir, 'pids.events'), 'utf8'), /^max [1-9]/m);
+    await agent.ping();
+    await t.runtime.remove(agent.sandbox.id);
+    assertGone(t, res, agent.sandbox.id);
+  });
+
+  test('RLIMIT_NPROC holds per sandbox: its uid is its own', async () => {
+    const t = await open({ pids: 1000, nproc: 16 });
+    const [a, b] = [await startAgent(t.runtime), await startAgent(t.runtime)];
+    assert.notEqual(t.runtime.resources(a.sandbox.id)!.uid, t.runtime.resources(b.sandbox.id)!.uid);
+    const bomb = "import os, time\nn = 0\ntry:\n    while True:\n        if os.fork() == 0:\n            time.sleep(60); os._exit(0)\n        n += 1\nexcept BlockingIOError:\n    print(n)";
+    const first = Number((await a.run(bomb)).stdout.trim());
+    assert.ok(first > 0 && first < 16, String(first));
+    // A sandbox that spent all of its uid's processes does not take the other's.
+    assert.equal(Number((await b.run(bomb)).stdout.trim()), first);
+    await t.runtime.remove(a.sandbox.id);
+    await t.runtime.remove(b.sandbox.id);
+  });
+
+  test('MCP_BRIDGE_CPUS is a CFS quota, and busy code is throttled', async () => {
+    const t = await open({ cpus: 0.2 });
+    const agent = await startAgent(t.runtime);
+    const cpu = t.runtime.resources(agent.sandbox.id)!.cgroups.find((d) => d.includes('/cpu/'))!;
+    assert.equal(readFileSync(join(cpu, 'cpu.cfs_quota_us'), 'utf8').trim(), '20000');
+    await agent.run('import time\nend = time.time() + 0.5\nwhile time.time() < end:\n    pass');
+    assert.match(readFileSync(join(cpu, 'cpu.stat'), 'utf8'), /^nr_throttled [1-9]/m);
+    await t.runtime.remove(agent.sandbox.id);
+    assert.ok(!existsSync(cpu));
+  });
+
+  test('selfTest() starts the agent, or says why a sandbox cannot start (its stderr)', async () => {
+    const t = await open();
+    assert.ok((await t.runtime.selfTest()).readyMs > 0);
+    const broken = await open({}, {}, undefined, undefined, ['python3', '-c', 'import sys; sys.stderr.write("mcp-agent: no Landlock here\\n"); sys.exit(3)']);
+    await assert.rejects(broken.runtime.selfTest(), /a bwrap sandbox does not start: the sandbox exited before its agent was ready: mcp-agent: no Landlock here/);
+    assert.deepEqual(await broken.runtime.list(), []);
+  });
+
+  test('sandboxes start in parallel, each with a uid of its own, and the daemon Sandbox class drives them unchanged', async () => {
+    const t = await open();
+    const started = await Promise.all(Array.from({ length: 6 }, (_, i) => t.runtime.start(`slot-${i}`)));
+    const uids = new Set(started.map((s) => t.runtime.resources(s.id)!.uid));
+    assert.equal(uids.size, 6);
+    const sandboxes = started.map((s) => new Sandbox(s, t.runtime, pino({ level: 'silent' })));
+    await Promise.all(sandboxes.map((s) => s.waitReady(30_000)));
+    assert.deepEqual(await Promise.all(sandboxes.map((s) => s.ping(5000))), sandboxes.map(() => true));
+    const id = sandboxes[0]!.send({ type: 'execute', code: 'print(6 * 7)', servers: [], discovered: [], maxOutputBytes: 4096 });
+    const out = await sandboxes[0]!.waitFor((f): f is AgentFrame => f.type === 'stream' && f.re === id, 10_000, 'output');
+    assert.equal(out.type === 'stream' && out.data, '42\n');
+    await Promise.all(sandboxes.map((s) => s.destroy()));
+    assert.deepEqual(await t.runtime.list(), []);
+  });
+
+  test('an aborted start leaves nothing', async () => {
+    const t = await open();
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(t.runtime.start('slot', controller.signal), /abort/i);
+    assert.deepEqual(await t.runtime.list(), []);
+  });
+
+  for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+    test(`after ${signal} of the daemon its sandboxes die, and the next daemon removes what is left`, async () => {
+      const stateDir = mkdtempSync(join(tmpdir(), 'mcm-bwrap-'));
+      const holder = spawn(process.execPath, ['--import', 'tsx', HOLDER, stateDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      holder.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      await eventually(() => out.includes('\n'), 'the holder to start its sandboxes', 60_000);
+      const made = JSON.parse(out) as { daemon: string; sandboxes: { id: string; uid: number; cgroups: string[] }[] };
+      assert.equal(made.sandboxes.length, 2);
+      for (const s of made.sandboxes) assert.ok(pidsOfUid(s.uid).length > 0);
+      holder.kill(signal);
+      await new Promise((resolve) => holder.once('exit', resolve));
+      // --die-with-parent: the sandboxes end with their daemon, whatever their code was doing.
+      for (const s of made.sandboxes) await eventually(() => pidsOfUid(s.uid).length === 0, `the processes of ${s.id} to end`);
+
+      const next = await open({}, {}, stateDir);
+      const left = await next.runtime.list();
+      assert.deepEqual(left.map((r) => [r.id, r.ours]).sort(), made.sandboxes.map((s) => [s.id, false]).sort());
+      for (const r of left) await next.runtime.remove(r.id);
+      for (const s of made.sandboxes) assertGone(next, s, s.id);
+      assert.deepEqual(readdirSync(join(stateDir, 'bwrap')), []);
+    });
+  }
+});
+
+describe('bwrap without cgroups', { skip, timeout: 120_000 }, () => {
+  // This host as one with no cgroup filesystem: the probe must refuse, unless told to go on.
+  const noCgroups = async (path: string): Promise<string | undefined> =>
+    path === '/proc/self/mountinfo' ? '22 1 0:10 / / rw - ext4 /dev/vda rw\n' : readFile(path, 'utf8').catch(() => undefined);
+
+  test('the probe refuses, saying what to do; MCP_BRIDGE_BWRAP_ALLOW_UNLIMITED=1 goes on, and remove() finds the processes by uid', async () => {
+    await assert.rejects(openTestRuntime({}, { readHostFile: noCgroups }), /cannot get their memory, pids and CPU limits: no cgroup filesystem.*MCP_BRIDGE_BWRAP_ALLOW_UNLIMITED=1/);
+    const warnings: string[] = [];
+    const t = await openTestRuntime({}, { readHostFile: noCgroups, allowUnlimited: true, warn: (m) => warnings.push(m) });
+    assert.match(warnings.join('\n'), /WITHOUT memory, pids and CPU limits/);
+    const agent = await startAgent(t.runtime);
+    const res = t.runtime.resources(agent.sandbox.id)!;
+    assert.deepEqual(res.cgroups, []);
+    agent.start("import subprocess, time\nfor _ in range(3):\n    subprocess.Popen(['sleep', '300'])\ntime.sleep(300)");
+    await eventually(() => pidsOfUid(res.uid!).length >= 5, 'the run to spawn its processes');
+    await t.runtime.remove(agent.sandbox.id);
+    assertGone(t, res, agent.sandbox.id);
+  });
+});

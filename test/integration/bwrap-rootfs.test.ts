@@ -1,0 +1,63 @@
+// The bwrap root fs from each source: the image through an engine's CLI (docker, podman), and
+// straight from Debian packages with no engine at all. A sandbox runs on each.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ensureRootfs } from '../../daemon/src/runtimes/bwrap/rootfs.ts';
+import { bwrapSkipReason, IMAGE, openTestRuntime, startAgent } from '../support/bwrap.ts';
+
+const skip = bwrapSkipReason();
+if (skip) console.log(`# bwrap root fs tests skipped: ${skip}`);
+
+const engineHas = (cli: string): boolean => {
+  try {
+    execFileSync(cli, ['image', 'inspect', IMAGE], { stdio: 'ignore', timeout: 30_000 });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('bwrap root fs', { skip, timeout: 900_000 }, () => {
+  const caches: string[] = [];
+  const cache = (): string => {
+    const dir = mkdtempSync('/var/tmp/mcm-test-rootfs-');
+    chmodSync(dir, 0o755); // the sandbox uids pass through it (see rootfsReachable)
+    caches.push(dir);
+    return dir;
+  };
+  after(() => {
+    for (const dir of caches) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function runsPython(rootfs: string): Promise<void> {
+    const t = await openTestRuntime({}, {}, undefined, rootfs);
+    const agent = await startAgent(t.runtime);
+    const { stdout } = await agent.run("import os, sys; print(sys.version_info[0], os.path.isdir('/workspace'), os.getuid())");
+    assert.equal(stdout.trim(), '3 True 65534');
+    await t.runtime.remove(agent.sandbox.id);
+  }
+
+  for (const cli of ['docker', 'podman']) {
+    test(`from the image in ${cli}: unpacked once, named by the image id, the engine's marker files left out`, { skip: !engineHas(cli) && `${cli} does not have ${IMAGE}` }, async () => {
+      const dir = cache();
+      const first = await ensureRootfs({ cacheDir: dir, image: IMAGE, engines: [cli] });
+      assert.match(first.source, new RegExp(`^${cli} image sha256:[0-9a-f]{12}$`));
+      assert.ok(!existsSync(join(first.dir, '.dockerenv')) && !existsSync(join(first.dir, 'run', '.containerenv')));
+      const again = await ensureRootfs({ cacheDir: dir, image: IMAGE, engines: [cli] });
+      assert.equal(again.dir, first.dir);
+      assert.deepEqual(readdirSync(dir), [first.dir.slice(dir.length + 1)]);
+      await runsPython(first.dir);
+    });
+  }
+
+  test('with no engine: built from Debian packages by build-local-image.sh --rootfs-dir', async () => {
+    const dir = cache();
+    const built = await ensureRootfs({ cacheDir: dir, image: IMAGE, engines: ['mcm-no-such-engine'] });
+    assert.match(built.source, /^debian packages/);
+    assert.match(built.dir, /rootfs-debian-[0-9a-f]{16}$/);
+    await runsPython(built.dir);
+  });
+});

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { checkUidRange, overlappingSubids, UidClaims } from '../../daemon/src/runtimes/bwrap/uid-claims.ts';
+import { RecordStore } from '../../daemon/src/runtimes/bwrap/records.ts';
+import { rootfsReachable } from '../../daemon/src/runtimes/bwrap/rootfs.ts';
+
+test('uids are claimed one per sandbox, across daemons, and freed only by their holder', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcm-claims-'));
+  const a = new UidClaims({ base: 300_000, count: 3 }, '/state/a', dir);
+  const b = new UidClaims({ base: 300_000, count: 3 }, '/state/b', dir);
+  const claimed = await Promise.all([a.claim('bw-000000000001'), b.claim('bw-000000000002'), a.claim('bw-000000000003')]);
+  assert.deepEqual([...claimed].sort(), [300_000, 300_001, 300_002]);
+  await assert.rejects(b.claim('bw-000000000004'), /all 3 sandbox uids from 300000 are in use.*MCP_BRIDGE_BWRAP_UID_COUNT/);
+  const bUid = claimed[1]!;
+  await a.release(bUid, 'bw-000000000002'); // not a's: stays
+  await assert.rejects(a.claim('bw-000000000005'), /in use/);
+  await b.release(bUid, 'bw-000000000002');
+  assert.equal(await a.claim('bw-000000000005'), bUid);
+  await b.release(300_009, 'bw-x'); // never claimed: nothing to do
+  // A record that never learnt its uid (a daemon killed in between) still frees it, by sandbox id.
+  await a.releaseSandbox('bw-000000000005');
+  assert.equal(await b.claim('bw-000000000006'), bUid);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.')), []);
+});
+
+test('a uid range is checked, and one that overlaps /etc/subuid is found', () => {
+  assert.throws(() => checkUidRange({ base: 0, count: 10 }), /MCP_BRIDGE_BWRAP_UID_BASE/);
+  assert.throws(() => checkUidRange({ base: 200_000, count: 0 }), /MCP_BRIDGE_BWRAP_UID_COUNT/);
+  const subuid = 'alice:100000:65536\nbob:165536:65536\n# comment\n';
+  assert.deepEqual(overlappingSubids({ base: 200_000, count: 10_000 }, subuid), ['bob:165536:65536']);
+  assert.deepEqual(overlappingSubids({ base: 300_000, count: 10_000 }, subuid), []);
+});
+
+test('records are written whole, listed, and a bad one is dropped with a report', async () => {
+  const store = new RecordStore(mkdtempSync(join(tmpdir(), 'mcm-records-')));
+  const record = { id: 'bw-0123456789ab', owner: 'o', daemon: 'd', slot: 's', uid: 200_001, createdAt: 1 };
+  await store.write(record);
+  writeFileSync(join(store.dir, 'junk.json'), '{');
+  writeFileSync(join(store.dir, '.bw-0123456789ab.x.tmp'), '{');
+  const bad: string[] = [];
+  assert.deepEqual(await store.all((file) => bad.push(file)), [record]);
+  assert.deepEqual(bad, [join(store.dir, 'junk.json')]);
+  assert.deepEqual(readdirSync(store.dir), ['bw-0123456789ab.json']);
+  await store.remove(record.id);
+  assert.equal(await store.read(record.id), undefined);
+});
+
+test('a root fs behind a directory that others may not pass is refused, naming it', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'mcm-reach-'));
+  chmodSync(base, 0o755);
+  const closed = join(base, 'state');
+  mkdirSync(join(closed, 'rootfs'), { recursive: true, mode: 0o700 });
+  chmodSync(closed, 0o700);
+  chmodSync(join(closed, 'rootfs'), 0o755);
+  await assert.rejects(rootfsReachable(join(closed, 'rootfs')), new RegExp(`${closed} has mode 0700`));
+  chmodSync(closed, 0o711);
+  await rootfsReachable(join(closed, 'rootfs'));
+});
