@@ -10,7 +10,7 @@ import { Observability } from './observability.js';
 import { removeLeftovers, SandboxPool } from './pool/sandbox-pool.js';
 import { RpcRouter } from './rpc/rpc-router.js';
 import { EmptyToolHost, type ToolHost } from './rpc/tool-host.js';
-import { openContainerRuntime } from './runtimes/container/open.js';
+import { openRuntime } from './runtimes/select.js';
 import type { SandboxRuntime } from './runtimes/runtime.js';
 import { RunService } from './runs/run-service.js';
 import { buildAgentBundle } from './agent/agent-bundle.js';
@@ -69,7 +69,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const bundle = await buildAgentBundle();
   const daemonId = randomUUID();
-  const runtime = await openContainerRuntime({
+  const runtime = await openRuntime({
     config,
     env: options.env,
     imageExplicit: options.imageExplicit,

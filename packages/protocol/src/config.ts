@@ -80,7 +80,7 @@ export type ImageProfile = z.infer<typeof ImageProfileSchema>;
 export const EnvConfigSchema = z.object({
   MCP_BRIDGE_RUNTIME: z
     .string()
-    .regex(/^(docker|podman|\/.+|unix:\/\/\/.+|tcp:\/\/.+)$/, 'MCP_BRIDGE_RUNTIME must be docker, podman, or a socket path')
+    .regex(/^(docker|podman|bwrap|\/.+|unix:\/\/\/.+|tcp:\/\/.+)$/, 'MCP_BRIDGE_RUNTIME must be docker, podman, bwrap, or a socket path')
     .optional(),
   MCP_BRIDGE_IMAGE: z.string().min(1).default('python:3.12-slim'),
   /** Which image the builder makes and the daemon uses when MCP_BRIDGE_IMAGE is not set. */
@@ -118,6 +118,15 @@ export const EnvConfigSchema = z.object({
   MCP_BRIDGE_SESSION_TTL: int('MCP_BRIDGE_SESSION_TTL', 1, 7 * 86400).default(15 * 60),
   /** Sessions open at once; 0 turns sessions off. */
   MCP_BRIDGE_MAX_SESSIONS: int('MCP_BRIDGE_MAX_SESSIONS', 0, 256).default(8),
+  /** bwrap: run sandboxes without memory, pids and CPU limits where cgroups cannot be used (never the default). */
+  MCP_BRIDGE_BWRAP_ALLOW_UNLIMITED: flag('MCP_BRIDGE_BWRAP_ALLOW_UNLIMITED').default(false),
+  /** bwrap as root: the first host uid of the range the sandboxes run as (one uid per sandbox). */
+  MCP_BRIDGE_BWRAP_UID_BASE: int('MCP_BRIDGE_BWRAP_UID_BASE', 1000, 4_000_000_000).default(200_000),
+  MCP_BRIDGE_BWRAP_UID_COUNT: int('MCP_BRIDGE_BWRAP_UID_COUNT', 16, 1_000_000).default(10_000),
+  /** bwrap as a user: a delegated cgroup v2 directory the daemon may create sandbox cgroups in. */
+  MCP_BRIDGE_BWRAP_CGROUP: z.string().regex(/^\//, 'MCP_BRIDGE_BWRAP_CGROUP must be an absolute path').optional(),
+  /** bwrap: where the unpacked sandbox root filesystems are kept. */
+  MCP_BRIDGE_BWRAP_CACHE: z.string().regex(/^\//, 'MCP_BRIDGE_BWRAP_CACHE must be an absolute path').optional(),
   /** Tool calls one run may make; past it a call raises MCPError naming this variable. */
   MCP_BRIDGE_MAX_TOOL_CALLS: int('MCP_BRIDGE_MAX_TOOL_CALLS', 1, 1_000_000).default(1000),
   /** Tool calls of one run in flight at once; more wait their turn (asyncio.gather of thousands stays bounded). */

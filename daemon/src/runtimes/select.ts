@@ -1,0 +1,139 @@
+// Which runtime serves the sandboxes: MCP_BRIDGE_RUNTIME when set; else a container engine that
+// answers; else bwrap when it is usable here; else an error that says what to install. Each runtime
+// is loaded only when chosen: a daemon on bwrap never loads dockerode and its transports.
+import { request } from 'node:http';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { EnvConfig } from '@mcp-code-mode/protocol';
+import type { Logger } from 'pino';
+import { detectEngine, type EngineEndpoint } from './container/detect.js';
+import { RuntimeUnavailableError, type SandboxRuntime } from './runtime.js';
+
+export interface OpenRuntimeOptions {
+  config: EnvConfig;
+  /** DOCKER_HOST, XDG_RUNTIME_DIR, XDG_CACHE_HOME, HOME, PATH: what detection and the builders may read. */
+  env: Record<string, string | undefined>;
+  imageExplicit: boolean;
+  cwd: string;
+  stateDir: string;
+  owner: string;
+  daemonId: string;
+  /** The agent's command line (python3 + bootstrap + bundle). */
+  command: string[];
+  log: Logger;
+  onProgress: (line: string) => void;
+}
+
+const NOTHING_TO_RUN_ON =
+  'no sandbox runtime is usable: no container engine answers, and bwrap cannot run here ({bwrap}). ' +
+  'Install one: bubblewrap (Debian: apt-get install -y bubblewrap; no engine needed), Docker (apt-get install docker.io && dockerd &) ' +
+  'or Podman (apt-get install podman && podman system service --time=0 &); or point MCP_BRIDGE_RUNTIME / DOCKER_HOST at an engine';
+
+/** One GET /_ping with a short timeout, without dockerode: does an engine answer there? */
+export function engineAnswers(endpoint: EngineEndpoint, timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        ...(endpoint.socketPath ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port }),
+        path: '/_ping',
+        method: 'GET',
+        timeout: timeoutMs,
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/** The tag of the image whose root fs a bwrap sandbox runs (the same image the engines would run). */
+function bwrapImage(config: EnvConfig, explicit: boolean): string {
+  if (explicit) return config.MCP_BRIDGE_IMAGE;
+  return config.MCP_BRIDGE_IMAGE_PROFILE === 'data' ? 'mcp-code-mode/sandbox:data' : 'mcp-code-mode/sandbox:local';
+}
+
+/** Where unpacked root filesystems live: readable on the way by the sandbox uids (not the 0700 state dir). */
+export function bwrapCacheDir(config: EnvConfig, env: Record<string, string | undefined>, isRoot: boolean): string {
+  if (config.MCP_BRIDGE_BWRAP_CACHE) return config.MCP_BRIDGE_BWRAP_CACHE;
+  if (isRoot) return '/var/cache/mcp-code-mode/bwrap';
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'mcp-code-mode', 'bwrap');
+}
+
+async function openBwrap(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
+  const { config, log } = options;
+  const [{ probeBwrap }, { ensureRootfs }, { BwrapRuntime }, { bwrapAgentCommand }, { locateBuilder }] = await Promise.all([
+    import('./bwrap/probe.js'),
+    import('./bwrap/rootfs.js'),
+    import('./bwrap/bwrap-runtime.js'),
+    import('./bwrap/agent-command.js'),
+    import('./container/builder.js'),
+  ]);
+  const host = await probeBwrap({
+    stateDir: options.stateDir,
+    ...(options.env.PATH ? { path: options.env.PATH } : {}),
+    uidRange: { base: config.MCP_BRIDGE_BWRAP_UID_BASE, count: config.MCP_BRIDGE_BWRAP_UID_COUNT },
+    delegatedCgroup: config.MCP_BRIDGE_BWRAP_CGROUP,
+    allowUnlimited: config.MCP_BRIDGE_BWRAP_ALLOW_UNLIMITED,
+    needCpu: config.MCP_BRIDGE_CPUS !== undefined,
+    warn: (message) => log.warn(message),
+  });
+  const image = bwrapImage(config, options.imageExplicit);
+  const builder = locateBuilder(options.env);
+  const rootfs = await ensureRootfs({
+    cacheDir: bwrapCacheDir(config, options.env, process.getuid?.() === 0),
+    image,
+    ...(builder ? { builder: builder.script } : {}),
+    log: options.onProgress,
+  });
+  log.info({ bwrap: host.version, via: host.via, rootfs: rootfs.dir, from: rootfs.source, limits: host.cgroups ? 'cgroups' : 'none', uids: host.uids ? 'own per sandbox' : 'the daemon\'s' }, 'bwrap runtime ready');
+  const runtime = new BwrapRuntime(
+    {
+      rootfs: rootfs.dir,
+      image,
+      agentCommand: await bwrapAgentCommand(options.command),
+      limits: {
+        memoryBytes: config.MCP_BRIDGE_MEMORY,
+        pids: config.MCP_BRIDGE_PIDS,
+        cpus: config.MCP_BRIDGE_CPUS,
+        tmpfsBytes: config.MCP_BRIDGE_TMPFS_SIZE,
+        nofile: config.MCP_BRIDGE_NOFILE,
+        nproc: config.MCP_BRIDGE_NPROC,
+      },
+      stateDir: options.stateDir,
+      owner: options.owner,
+      daemon: options.daemonId,
+      log: log.child({ component: 'bwrap' }),
+    },
+    host,
+  );
+  // One sandbox end to end before the daemon says it is ready: a kernel that refuses Landlock or a
+  // cgroup write is reported now, with its reason, not as every run's failure.
+  await runtime.selfTest();
+  return runtime;
+}
+
+async function openContainer(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
+  const { openContainerRuntime } = await import('./container/open.js');
+  return openContainerRuntime(options);
+}
+
+export async function openRuntime(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
+  const { config, env } = options;
+  const wanted = config.MCP_BRIDGE_RUNTIME;
+  if (wanted === 'bwrap') return openBwrap(options);
+  if (wanted) return openContainer(options);
+  const endpoint = await detectEngine({ dockerHost: env.DOCKER_HOST, xdgRuntimeDir: env.XDG_RUNTIME_DIR, uid: process.getuid?.() });
+  if (endpoint && (await engineAnswers(endpoint))) return openContainer(options);
+  try {
+    return await openBwrap(options);
+  } catch (err) {
+    // An engine socket that exists but does not answer is the likelier intent: say so first.
+    if (endpoint) return openContainer(options);
+    throw new RuntimeUnavailableError(NOTHING_TO_RUN_ON.replace('{bwrap}', (err as Error).message), { cause: err });
+  }
+}
