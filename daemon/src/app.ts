@@ -1,8 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { DaemonStatus, OutputMode } from '@mcp-code-mode/protocol';
+import { performance } from 'node:perf_hooks';
+import type { DaemonStatus, OutputMode, RunResponse } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.js';
 import type { ToolHost } from './rpc/tool-host.js';
+import { renderResult } from './runs/render.js';
+import { validationResult } from './runs/results.js';
 import type { RunService } from './runs/run-service.js';
 import { registerRunRoute } from './routes/run.js';
 import { registerStatusRoute } from './routes/status.js';
@@ -22,7 +25,24 @@ export interface AppDeps {
   /** Called once per finished run (metrics). */
   onRun?: (status: string, durationMs: number) => void;
   requestShutdown: () => void;
-  bodyLimitBytes: number;
+  /** MCP_BRIDGE_MAX_CODE_BYTES: the body limit is made from it (see bodyLimitFor). */
+  maxCodeBytes: number;
+}
+
+/**
+ * The control API's body limit: room for the largest code a run may have however JSON escapes it
+ * (a control character takes 6 bytes as \u0001), plus the other fields. Code over its limit but
+ * within this one is refused by the run check with the size; a body past this one by the error
+ * handler below, in the same words.
+ */
+export function bodyLimitFor(maxCodeBytes: number): number {
+  return maxCodeBytes * 6 + 64 * 1024;
+}
+
+function tooLargeMessage(contentLength: string | undefined, limit: number, maxCodeBytes: number): string {
+  const size = Number(contentLength);
+  const body = Number.isSafeInteger(size) && size > 0 ? `${size} bytes` : `over ${limit} bytes`;
+  return `code: the request is ${body}, over the daemon's ${limit}-byte body limit, so its code is over the ${maxCodeBytes}-byte limit (MCP_BRIDGE_MAX_CODE_BYTES); send less code (read data from a tool or a file instead of pasting it)`;
 }
 
 /** The control API, built apart from listening so tests can use `inject()`. */
@@ -30,7 +50,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Per-request logs stay out of the log at info level.
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger,
-    bodyLimit: deps.bodyLimitBytes,
+    bodyLimit: bodyLimitFor(deps.maxCodeBytes),
     // Bytes on the socket that are not HTTP at all still get an answer in the catalogue's shape.
     clientErrorHandler: (err: Error & { code?: string }, socket) => {
       if (!socket.writable) return;
@@ -38,8 +58,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     },
   });
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _request, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (err instanceof ApiError) return reply.status(err.status).send(err.body());
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const message = tooLargeMessage(request.headers['content-length'], bodyLimitFor(deps.maxCodeBytes), deps.maxCodeBytes);
+      // A run gets what any oversized code gets: a validation_error result (streamed when asked), never a refusal
+      // that a client could take for a daemon going away.
+      if (request.method === 'POST' && request.url === '/v1/run') {
+        const result = validationResult(message, performance.now());
+        const body: RunResponse = { result, text: renderResult(result, deps.outputMode) };
+        if (/application\/x-ndjson/.test(String(request.headers.accept ?? ''))) {
+          return reply.status(200).type('application/x-ndjson').send(JSON.stringify({ type: 'result', ...body }) + '\n');
+        }
+        return reply.status(200).send(body);
+      }
+      return reply.status(413).send(new ApiError('request_too_large', message).body());
+    }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.status(400).send(new ApiError('bad_request', `bad request: ${err.message}`).body());
     }

@@ -156,7 +156,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     sessions,
     outputMode: config.MCP_BRIDGE_OUTPUT_MODE,
     logger: log,
-    bodyLimitBytes: config.MCP_BRIDGE_MAX_CODE_BYTES + 64 * 1024,
+    maxCodeBytes: config.MCP_BRIDGE_MAX_CODE_BYTES,
     requestShutdown: () => void close(),
     status: observability.status,
     onRun: observability.onRun,

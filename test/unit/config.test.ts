@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseEnvConfig } from '@mcp-code-mode/protocol';
 
-test('defaults match DESIGN.md when nothing is set', () => {
+test('defaults are the documented ones (docs/CONFIG.md) when nothing is set', () => {
   const check = parseEnvConfig({});
   assert.ok(check.ok);
   const c = check.config;

@@ -30,7 +30,7 @@ const inputs = (platform: NodeJS.Platform, env: Record<string, string> = {}): Di
 const origin = (report: DiscoveryReport, name: string): string | undefined => report.servers.find((s) => s.name === name)?.origin.path;
 
 describe('config sources', () => {
-  test('every source of the guide and DESIGN.md is read, each from its own fixture', async () => {
+  test('every documented source (docs/SERVERS.md) is read, each from its own fixture', async () => {
     const cases: [string, string, NodeJS.Platform][] = [
       ['explicit', '/work/app/explicit.json', 'linux'],
       ['claude-project', '/home/me/.claude.json', 'linux'],

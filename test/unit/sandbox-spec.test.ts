@@ -4,7 +4,7 @@ import { buildSandboxSpec } from '../../daemon/src/runtimes/container/sandbox-sp
 
 const limits = { image: 'img:1', user: '65534:65534', memoryBytes: 512 * 1024 ** 2, pids: 128, tmpfsBytes: 64 * 1024 ** 2, nofile: 1024, nproc: 4096 };
 
-test('the hardened spec is exactly the DESIGN.md list', () => {
+test('the hardened spec is exactly the list of sandbox defaults (docs/SECURITY.md)', () => {
   const spec = buildSandboxSpec(limits, ['python3', '-c', 'x'], { 'mcp-code-mode.owner': 'o' });
   assert.deepEqual(spec.HostConfig, {
     NetworkMode: 'none',

@@ -57,7 +57,6 @@ export type StdioServerConfig = z.output<typeof StdioEntrySchema>;
 export type RemoteServerConfig = z.output<typeof RemoteEntrySchema>;
 /** One server entry after parsing: what the connection layer needs to reach it. */
 export type ServerConfig = StdioServerConfig | RemoteServerConfig;
-export type TransportKind = ServerConfig['transport'];
 
 /** The `mcpServers` (or VS Code `servers`) object of a config file: name to raw entry. */
 export const ServerMapSchema = z.record(z.string(), z.unknown());

@@ -29,6 +29,8 @@ export interface RequestOptions {
 const DEFAULT_TIMEOUT_MS = 10_000;
 const ALIVE_TIMEOUT_MS = 2_000;
 const DEFAULT_ANSWER_TIMEOUT_MS = 15_000;
+/** A body this large may be cut short by the daemon's body limit (the smallest limit is 70 KiB). */
+const REFUSABLE_BYTES = 64 * 1024;
 
 export interface RunCall {
   code: unknown;
@@ -82,6 +84,7 @@ export class ControlClient {
         rejectRaw(why ?? err);
       };
       let answered = false;
+      let sent = false;
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const req = request(
         {
@@ -143,6 +146,17 @@ export class ControlClient {
             new ControlError('daemon_not_running', `no daemon answers at ${this.socketPath} (start it with \`mcp-code-mode start\`)`, { cause: err }),
           );
         }
+        // The daemon cut a large body short (past its body limit) before answering: a refusal of this
+        // request, not a daemon going away; sending it again would be refused again.
+        if (!answered && !sent && payload && payload.length > REFUSABLE_BYTES && (err.code === 'EPIPE' || err.code === 'ECONNRESET')) {
+          return reject(
+            new ControlError(
+              'request_refused',
+              `the daemon at ${this.socketPath} closed the connection while the ${payload.length}-byte request was being sent: it is over the daemon's body limit; code is limited by MCP_BRIDGE_MAX_CODE_BYTES`,
+              { cause: err },
+            ),
+          );
+        }
         // A streamed run whose connection broke before any answer: the daemon sends its headers before
         // it starts a run, so this one never started (the daemon was going away as it arrived).
         if (!answered && options.onLine) {
@@ -154,6 +168,7 @@ export class ControlClient {
         }
         reject(new ControlError('daemon_unreachable', `the connection to the daemon at ${this.socketPath} broke: ${err.message}`, { cause: err }));
       });
+      req.on('finish', () => (sent = true));
       if (payload) req.write(payload);
       req.end();
     });

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   not_found: { status: 404, message: 'No such endpoint.' },
   method_not_allowed: { status: 405, message: 'The health endpoint is read-only: only GET (and HEAD) are allowed.' },
   unknown_session: { status: 404, message: 'No open session has this id: it never existed, expired, or was ended.' },
+  request_too_large: { status: 413, message: 'The request body is over the daemon\'s body limit (made from MCP_BRIDGE_MAX_CODE_BYTES); a run gets a validation_error result instead.' },
   busy: { status: 503, message: 'Every sandbox is in use and the wait queue is full; retry shortly or raise MCP_BRIDGE_POOL_MAX / MCP_BRIDGE_QUEUE_MAX.' },
   engine_unavailable: { status: 503, message: 'The container engine does not answer; run `mcp-code-mode doctor`.' },
   shutting_down: { status: 503, message: 'The daemon is shutting down; retry once it is back.' },
@@ -40,6 +41,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export const CLIENT_ERROR_CODES = {
   daemon_not_running: 'Nothing answers on the control socket (no daemon runs for this state directory), or a stopping daemon closed the connection before taking the run.',
   daemon_unreachable: 'The connection to the daemon broke during a request (the daemon stopped or crashed).',
+  request_refused: 'The daemon closed the connection while a large request was still being sent (it refuses bodies past its limit, made from MCP_BRIDGE_MAX_CODE_BYTES); the request never ran.',
   daemon_timeout: 'The daemon accepted the connection but did not answer in time (it is hung or overloaded).',
   bad_response: 'The daemon answered with something that is not the expected JSON.',
   autostart_disabled: 'No daemon runs and MCP_BRIDGE_AUTOSTART=0 forbids starting one.',

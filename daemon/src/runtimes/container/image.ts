@@ -7,7 +7,6 @@ import type { EngineEndpoint } from './detect.js';
 export { BUILDER_LOCATIONS, locateBuilder } from './builder.js';
 export type { Builder } from './builder.js';
 
-export const DEFAULT_IMAGE = 'python:3.12-slim';
 /** The image built from Debian packages when the default cannot be pulled. */
 export const LOCAL_IMAGE = 'mcp-code-mode/sandbox:local';
 export interface ImageOptions {

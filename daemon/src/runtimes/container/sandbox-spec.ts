@@ -52,7 +52,7 @@ export const LABEL_DAEMON = 'mcp-code-mode.daemon';
 export const LABEL_SLOT = 'mcp-code-mode.slot';
 
 /**
- * Builds the hardened container spec. Every flag of DESIGN.md is here: no network, read-only root,
+ * Builds the hardened container spec. Every sandbox default of docs/SECURITY.md is here: no network, read-only root,
  * small noexec tmpfs mounts, no capabilities, no privilege gain, an unprivileged user, memory with
  * no extra swap, a pids cap, optional CPUs, explicit ulimits, an init process. No host path is
  * mounted and the environment carries nothing from the host.
