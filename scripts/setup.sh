@@ -57,7 +57,21 @@ build() {
 }
 
 # ---------------------------------------------------------------- 3. engine
+# The daemon's own choice, made ready: MCP_BRIDGE_RUNTIME when set; else an engine that answers; else,
+# as root on Debian/Ubuntu, bubblewrap (installed in seconds, no engine at all) rather than docker.io.
+# The tests (SETUP_ENGINES=all) always bring up Docker and Podman, and bubblewrap beside them.
+USE_BWRAP=0
 engine() {
+  if [ "${MCP_BRIDGE_RUNTIME:-}" = bwrap ]; then
+    ensure_bubblewrap; USE_BWRAP=1; return 0
+  fi
+  if [ "${SETUP_ENGINES:-}" != all ] && [ -z "${MCP_BRIDGE_RUNTIME:-}${DOCKER_HOST:-}" ] \
+    && ! bash "$ROOT/scripts/ensure-engine.sh" --check-only >/dev/null 2>&1 \
+    && [ "$(id -u)" = 0 ] && have apt-get; then
+    log "no container engine answers: using bubblewrap (the bwrap runtime, no engine needed)"
+    ensure_bubblewrap
+    if have bwrap; then USE_BWRAP=1; return 0; fi
+  fi
   bash "$ROOT/scripts/ensure-engine.sh" ${SETUP_ENGINES:+"$SETUP_ENGINES"} \
     || fail "no container engine answers" "follow the hints above, then re-run: npm run setup (or set MCP_BRIDGE_RUNTIME / DOCKER_HOST)"
 }
@@ -71,6 +85,12 @@ engine() {
 # With SETUP_ENGINES=all, the image is made present in every engine that answers (the tests use both).
 ensure_sandbox_image() {
   local cli="$ROOT/packages/cli/bin/mcp-code-mode.js"
+  if [ "$USE_BWRAP" = 1 ]; then
+    # No engine to hold an image: the daemon unpacks the image from an engine that has it, else builds the
+    # root filesystem from Debian packages (about 30 s, once; progress in its log).
+    log "sandbox root fs: made by the daemon at its first start (bwrap runtime)"
+    return 0
+  fi
   if [ "${SETUP_ENGINES:-}" = all ]; then
     local sock
     for sock in /var/run/docker.sock /run/podman/podman.sock; do
