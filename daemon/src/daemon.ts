@@ -193,6 +193,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     pool,
     sessions,
     outputMode: config.MCP_BRIDGE_OUTPUT_MODE,
+    runLimits: { timeoutSec: config.MCP_BRIDGE_TIMEOUT, maxTimeoutSec: config.MCP_BRIDGE_MAX_TIMEOUT },
     logger: log,
     bodyLimitBytes: config.MCP_BRIDGE_MAX_CODE_BYTES + 64 * 1024,
     requestShutdown: () => void close(),
