@@ -1,4 +1,4 @@
-import type { IndexServer, ServerIndex } from '@mcp-code-mode/protocol';
+import type { IndexServer, IndexTool, ServerIndex } from '@mcp-code-mode/protocol';
 
 /** What the shim knows of the servers: the daemon's index, or why it has none yet. */
 export type IndexState = { index: ServerIndex } | { missing: string };
@@ -19,9 +19,15 @@ function oneLine(description: string | undefined): string {
   return cut(sentence, DESCRIPTION_CHARS);
 }
 
+/** `get_sum(a, b)`: the call with its required arguments; `…` stands for optional ones. */
+function signature(tool: IndexTool): string {
+  return `${tool.name}(${[...tool.required, ...(tool.optional > 0 ? ['…'] : [])].join(', ')})`;
+}
+
 /**
- * One server's line within `max` characters. Tool names come first (the model needs them to write
- * the call), then as much of the description as is left; what does not fit is counted (`…+12`).
+ * One server's line within `max` characters. Tools first (the model needs them to write the call):
+ * with their arguments when all fit so, else by name, else as many names as fit and a count
+ * (`…+12`); then as much of the description as is left.
  */
 function serverLine(server: IndexServer, max: number): { line: string; cutShort: boolean } {
   const head = server.alias === server.name ? `- ${server.name}` : `- ${server.name} (mcp_${server.alias})`;
@@ -29,14 +35,21 @@ function serverLine(server: IndexServer, max: number): { line: string; cutShort:
     return { line: cut(`${head}: unavailable: ${server.reason ?? 'unknown reason'}`, Math.max(max, head.length + 14)), cutShort: false };
   }
   const tools = server.tools;
+  const list = (names: string[], n: number): string =>
+    tools.length === 0 ? ' (no tools)' : `: ${names.slice(0, n).join(', ')}${n < names.length ? `${n > 0 ? ', ' : ''}…+${names.length - n}` : ''}`;
+  const signatures = tools.map(signature);
+  const names = tools.map((t) => t.name);
+  let part = list(signatures, signatures.length);
   let shown = tools.length;
-  const toolPart = (n: number): string =>
-    tools.length === 0 ? ' (no tools)' : `: ${tools.slice(0, n).join(', ')}${n < tools.length ? `${n > 0 ? ', ' : ''}…+${tools.length - n}` : ''}`;
-  while (shown > 0 && head.length + toolPart(shown).length > max) shown--;
-  const withTools = head + toolPart(shown);
-  const description = oneLine(server.description);
-  const room = max - withTools.length - 4;
-  const line = description && room >= 16 && shown === tools.length ? `${head} — ${cut(description, room)}${toolPart(shown)}` : withTools;
+  if (head.length + part.length > max) {
+    while (shown > 0 && head.length + list(names, shown).length > max) shown--;
+    part = list(names, shown);
+  }
+  // Its closing full stop would stand before the colon of the tool list.
+  const description = oneLine(server.description).replace(/\.$/, '');
+  const room = max - head.length - part.length - 3;
+  // A description cut to a few words says nothing: it is shown whole, or to 24 characters at least, or not at all.
+  const line = description && room >= Math.min(description.length, 24) && shown === tools.length ? `${head} — ${cut(description, room)}${part}` : head + part;
   return { line, cutShort: shown < tools.length };
 }
 

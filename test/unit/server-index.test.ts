@@ -27,14 +27,22 @@ class FakeHost extends EmptyToolHost {
 
 test('the index lists every server: tools of the ones that answer, the reason for the others, and the config problems', async () => {
   const host = new FakeHost({
-    everything: { name: 'everything', alias: 'everything', description: 'A test server.\nWith   many\tfeatures.', tools: [{ name: 'get-sum', alias: 'get_sum' }, { name: 'echo', alias: 'echo' }] },
+    everything: { name: 'everything', alias: 'everything', description: 'A test server.\nWith   many\tfeatures.', tools: [
+      { name: 'get-sum', alias: 'get_sum', inputSchema: { type: 'object', properties: { a: {}, b: {} }, required: ['a', 'b'] } },
+      { name: 'echo', alias: 'echo', inputSchema: { type: 'object', properties: { message: {}, loud: {} }, required: ['message'] } },
+      { name: 'ping', alias: 'ping' },
+    ] },
     'my-db': new RpcFailure('server_unavailable', 'MCP server "my-db" could not be started (stdio: spawn /nope ENOENT)'),
     slow: 'hang',
   });
   const index = await buildServerIndex(host, { signal: new AbortController().signal, perServerTimeoutMs: 50, limits: { timeoutSec: 30, maxTimeoutSec: 120 } });
   assert.deepEqual(index, {
     servers: [
-      { name: 'everything', alias: 'everything', description: 'A test server. With many features.', state: 'available', tools: ['get_sum', 'echo'] },
+      { name: 'everything', alias: 'everything', description: 'A test server. With many features.', state: 'available', tools: [
+        { name: 'get_sum', required: ['a', 'b'], optional: 0 },
+        { name: 'echo', required: ['message'], optional: 1 },
+        { name: 'ping', required: [], optional: 0 },
+      ] },
       { name: 'my-db', alias: 'my_db', state: 'unavailable', tools: [], reason: 'MCP server "my-db" could not be started (stdio: spawn /nope ENOENT)' },
       { name: 'slow', alias: 'slow', state: 'unavailable', tools: [], reason: 'did not list its tools within 50 ms' },
     ],

@@ -13,7 +13,7 @@ export function manyServers(n: number, tools = 40): ServerIndex {
     alias: `server_${i}`,
     description: `Server number ${i} does a great many things for a great many people, and says so at length. Second sentence.`,
     state: 'available',
-    tools: Array.from({ length: tools }, (_, j) => `some_rather_long_tool_name_${i}_${j}`),
+    tools: Array.from({ length: tools }, (_, j) => ({ name: `some_rather_long_tool_name_${i}_${j}`, required: ['query', 'limit'], optional: j % 2 })),
   }));
   return { servers, problems: [] };
 }
@@ -41,7 +41,18 @@ test('0, 3 and 10 servers with many tools: the description, index included, stay
 test('a small index is shown whole: name, proxy when it differs, one line, every tool; unavailable servers with the reason', () => {
   const index: ServerIndex = {
     servers: [
-      { name: 'everything', alias: 'everything', description: 'Exercises every MCP feature. Long second sentence.', state: 'available', tools: ['echo', 'get_sum'] },
+      {
+        name: 'everything',
+        alias: 'everything',
+        description: 'Exercises every MCP feature. Long second sentence.',
+        state: 'available',
+        tools: [
+          { name: 'echo', required: ['message'], optional: 0 },
+          { name: 'get_sum', required: ['a', 'b'], optional: 0 },
+          { name: 'get_env', required: [], optional: 0 },
+          { name: 'search', required: ['q'], optional: 2 },
+        ],
+      },
       { name: 'my-db', alias: 'my_db', state: 'unavailable', tools: [], reason: 'could not be started (spawn /nope ENOENT)' },
     ],
     problems: [{ path: '/x.json', message: 'bad' }],
@@ -50,12 +61,19 @@ test('a small index is shown whole: name, proxy when it differs, one line, every
     indexText({ index }, 1000),
     [
       'MCP servers (name — about: tools):',
-      '- everything — Exercises every MCP feature.: echo, get_sum',
+      '- everything — Exercises every MCP feature: echo(message), get_sum(a, b), get_env(), search(q, …)',
       '- my-db (mcp_my_db): unavailable: could not be started (spawn /nope ENOENT)',
       '1 config problem: `mcp-code-mode servers`.',
     ].join('\n'),
   );
   assert.match(indexText({ missing: 'no daemon is running yet' }, 1000), /^Servers: not known yet \(no daemon is running yet\)/);
+  // Short of room, the description goes first, then the arguments, then names are counted.
+  const one = { index: { servers: [index.servers[0]!], problems: [] } };
+  const line = (budget: number) => indexText(one, budget).split('\n')[1];
+  assert.equal(line(300), '- everything — Exercises every MCP feature: echo(message), get_sum(a, b), get_env(), search(q, …)');
+  assert.equal(line(190), '- everything: echo(message), get_sum(a, b), get_env(), search(q, …)');
+  assert.equal(line(160), '- everything: echo, get_sum, get_env, search');
+  assert.equal(line(150), '- everything: echo, get_sum, …+2');
 });
 
 test('the servers property lists the valid names; timeout advertises the real maximum; no output schema unless asked', () => {

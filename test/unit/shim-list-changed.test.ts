@@ -11,7 +11,7 @@ import { createShimServer, type ShimDeps } from '../../shim/src/server.ts';
 
 const limits = { timeoutSec: 30, maxTimeoutSec: 120 };
 const index = (...names: string[]): ServerIndex => ({
-  servers: names.map((name) => ({ name, alias: name, state: 'available', tools: ['echo'] })),
+  servers: names.map((name) => ({ name, alias: name, state: 'available', tools: [{ name: 'echo', required: ['message'], optional: 0 }] })),
   problems: [],
 });
 
@@ -55,7 +55,7 @@ test('no daemon at initialize: the instructions say so, tools/list starts one an
   assert.equal(daemon.starts, 0, 'the start does not start a daemon');
   const text = await shim.description();
   assert.equal(daemon.starts, 1);
-  assert.match(text, /^- alpha: echo$/m);
+  assert.match(text, /^- alpha: echo\(message\)$/m);
   assert.deepEqual((await shim.client.listTools()).tools[0]!.inputSchema.properties!.servers, {
     type: 'array',
     maxItems: 64,
@@ -77,7 +77,7 @@ test('an index slower than tools/list: tools/list answers at once, then list_cha
   await delay(250);
   assert.equal(shim.changes.length, 1);
   daemon.answerMs = 0;
-  assert.match(await shim.description(), /^- alpha: echo$/m);
+  assert.match(await shim.description(), /^- alpha: echo\(message\)$/m);
 });
 
 test('the timer notices new servers and sends list_changed once per change, only to a client that listed the tool', async () => {
@@ -93,9 +93,9 @@ test('the timer notices new servers and sends list_changed once per change, only
   daemon.index = index('alpha', 'beta', 'gamma');
   await delay(100);
   assert.equal(shim.changes.length, 1, 'one notification for one change, however many polls');
-  assert.match(await shim.description(), /^- gamma: echo$/m);
+  assert.match(await shim.description(), /^- gamma: echo\(message\)$/m);
   daemon.up = false;
   await delay(80);
   assert.equal(shim.changes.length, 1, 'a daemon that stopped does not take the servers away');
-  assert.match(await shim.description(), /^- gamma: echo$/m);
+  assert.match(await shim.description(), /^- gamma: echo\(message\)$/m);
 });

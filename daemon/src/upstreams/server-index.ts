@@ -1,4 +1,4 @@
-import type { IndexServer, RunLimitsInfo, ServerIndex } from '@mcp-code-mode/protocol';
+import type { IndexServer, IndexTool, RunLimitsInfo, ServerIndex, ToolInfo } from '@mcp-code-mode/protocol';
 import type { ToolHost } from '../runs/tool-host.js';
 import { makeAliases } from './aliases.js';
 
@@ -15,6 +15,15 @@ const PER_SERVER_TIMEOUT_MS = 10_000;
 function oneLine(text: string, max = 160): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length <= max ? line : `${line.slice(0, max - 1).trimEnd()}…`;
+}
+
+/** A tool's function name and its arguments, from its input schema. */
+function indexTool(tool: ToolInfo): IndexTool {
+  const schema = (tool.inputSchema ?? {}) as { properties?: Record<string, unknown>; required?: unknown };
+  const names = Object.keys(schema.properties ?? {});
+  const wanted = new Set(Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === 'string') : []);
+  const required = names.filter((name) => wanted.has(name));
+  return { name: tool.alias, required, optional: names.length - required.length };
 }
 
 /**
@@ -42,7 +51,7 @@ export async function buildServerIndex(host: ToolHost, options: ServerIndexOptio
           alias: aliases[i]!,
           ...(info?.description ? { description: oneLine(info.description) } : {}),
           state: 'available',
-          tools: (info?.tools ?? []).map((tool) => tool.alias),
+          tools: (info?.tools ?? []).map(indexTool),
         };
       } catch (err) {
         const reason = expired.signal.aborted ? `did not list its tools within ${timeoutMs} ms` : (err as Error).message;

@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { ConfigProblemSchema } from './status.js';
 
+/** One tool in the index: the function name sandbox code calls, and the arguments it must pass. */
+export const IndexToolSchema = z.object({
+  /** The alias (`get_sum` for `get-sum`). */
+  name: z.string(),
+  /** Required arguments, in the schema's order. */
+  required: z.array(z.string()),
+  /** How many optional arguments it has besides. */
+  optional: z.number().int().nonnegative(),
+});
+export type IndexTool = z.infer<typeof IndexToolSchema>;
+
 /**
  * One configured MCP server as the model's index shows it: what to put in `servers`, the proxy
  * it becomes, one line about it, and the tool functions it has (their sandbox aliases). A server
@@ -11,8 +22,8 @@ export const IndexServerSchema = z.object({
   alias: z.string(),
   description: z.string().optional(),
   state: z.enum(['available', 'unavailable']),
-  /** Tool aliases (`get_sum` for `get-sum`), in the server's order; empty when unavailable. */
-  tools: z.array(z.string()),
+  /** In the server's order; empty when unavailable. */
+  tools: z.array(IndexToolSchema),
   reason: z.string().optional(),
 });
 export type IndexServer = z.infer<typeof IndexServerSchema>;
