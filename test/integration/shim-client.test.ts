@@ -34,17 +34,19 @@ for (const engine of engines) {
       assert.equal(props.timeout!.type, 'integer');
       assert.ok(tool.outputSchema, 'an output schema');
       assert.deepEqual((tool.outputSchema!.properties as Record<string, { enum?: string[] }>).status!.enum, ['success', 'error', 'timeout', 'validation_error']);
-      assert.match(tool.description ?? '', /mcp_<alias>/);
+      assert.match(tool.description ?? '', /mcp_<name>/);
       assert.match(tool.description ?? '', /from mcp import runtime/);
     });
 
-    test('the capabilities resource carries the same manual', async () => {
+    test('the capabilities resource carries the whole manual', async () => {
       const { resources } = await shim.client.listResources();
       assert.deepEqual(resources.map((r) => r.uri), ['resource://mcp-code-mode/capabilities']);
       const read = await shim.client.readResource({ uri: 'resource://mcp-code-mode/capabilities' });
       const text = (read.contents[0] as { text: string }).text;
       const { tools } = await shim.client.listTools();
-      assert.equal(text, tools[0]!.description);
+      // The description is the short manual, which points to the whole one.
+      assert.match(text, /from mcp import runtime/);
+      assert.match(tools[0]!.description ?? '', /resource:\/\/mcp-code-mode\/capabilities/);
       await assert.rejects(shim.client.readResource({ uri: 'resource://mcp-code-mode/nope' }), /no resource/);
     });
 
