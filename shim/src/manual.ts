@@ -15,7 +15,7 @@ export const DESCRIPTION_LIMIT = 2048;
  */
 export const TOOL_MANUAL = `Run Python in a fresh sandbox (no network) that calls the MCP servers below as async functions; only what it prints comes back.
 One run is enough: list the server in \`servers\`, call \`await mcp_<name>.<tool>(arg=...)\` (keyword arguments; names with - or . use _), filter in Python, print only the answer.
-- Results: structuredContent, else the text (JSON decoded); \`r["k"]\` or \`r.k\`. Errors raise \`runtime.MCPError\`.
+- A tool call returns its structuredContent, else its text (JSON decoded); \`r["k"]\` or \`r.k\`. Errors raise \`runtime.MCPError\`.
 - Unsure of a tool: \`from mcp import runtime\`; \`await runtime.search_tool_docs("words")\`, \`await runtime.query_tool_docs(server, tool)\`; \`help(mcp_x.tool)\`.
 - Top-level await; \`asyncio.gather\` runs calls at once. Stateless unless \`session: "new"\` (pass back the returned id). More: ${CAPABILITIES_URI}`;
 

@@ -15,7 +15,8 @@ export interface ShimClient {
 
 /** A new MCP client process pair: the SDK Client, and a shim of its own launched over stdio. */
 export async function shimClient(daemon: DaemonHandle, name = 'sessions-test'): Promise<ShimClient> {
-  const env = Object.fromEntries(Object.entries({ ...daemon.env, MCP_BRIDGE_AUTOSTART: '0' }).filter((e): e is [string, string] => e[1] !== undefined));
+  // Structured content on: these tests read the result value.
+  const env = Object.fromEntries(Object.entries({ ...daemon.env, MCP_BRIDGE_AUTOSTART: '0', MCP_BRIDGE_STRUCTURED_CONTENT: '1' }).filter((e): e is [string, string] => e[1] !== undefined));
   const transport = new StdioClientTransport({ command: process.execPath, args: [SHIM], env, stderr: 'pipe' });
   const client = new Client({ name, version: '1.0.0' });
   await client.connect(transport);
