@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { performance } from 'node:perf_hooks';
-import type { DaemonStatus, OutputMode, RunResponse } from '@mcp-code-mode/protocol';
+import type { DaemonStatus, OutputMode, RunLimitsInfo, RunResponse } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.js';
 import type { ToolHost } from './rpc/tool-host.js';
@@ -10,6 +10,7 @@ import type { RunService } from './runs/run-service.js';
 import { registerRunRoute } from './routes/run.js';
 import { registerStatusRoute } from './routes/status.js';
 import { registerServerRoutes } from './routes/servers.js';
+import { registerServerIndexRoute } from './routes/server-index.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import type { SessionManager, SessionSandbox } from './sessions/session-manager.js';
 
@@ -19,6 +20,8 @@ export interface AppDeps {
   /** Absent: no /v1/sessions routes (runs with `session` are refused by the run service). */
   sessions?: SessionManager<SessionSandbox>;
   outputMode: OutputMode;
+  /** Advertised by GET /v1/index so the shim's input schema shows the daemon's real limits. */
+  runLimits?: RunLimitsInfo;
   logger: Logger;
   /** The status document of GET /v1/status (and of the health endpoint's /status). */
   status: () => DaemonStatus;
@@ -85,6 +88,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   registerRunRoute(app, deps);
   registerServerRoutes(app, deps);
+  registerServerIndexRoute(app, deps);
   registerStatusRoute(app, deps);
   if (deps.sessions) registerSessionRoutes(app, { sessions: deps.sessions });
   app.post('/v1/shutdown', async () => {

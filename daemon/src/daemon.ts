@@ -155,6 +155,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     toolHost,
     sessions,
     outputMode: config.MCP_BRIDGE_OUTPUT_MODE,
+    runLimits: { timeoutSec: config.MCP_BRIDGE_TIMEOUT, maxTimeoutSec: config.MCP_BRIDGE_MAX_TIMEOUT },
     logger: log,
     maxCodeBytes: config.MCP_BRIDGE_MAX_CODE_BYTES,
     requestShutdown: () => void close(),

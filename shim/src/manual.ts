@@ -1,13 +1,27 @@
 import { z } from 'zod';
-import { RunInputSchema, RunResultSchema } from '@mcp-code-mode/protocol';
+import { RunInputSchema, RunResultSchema, type RunLimitsInfo } from '@mcp-code-mode/protocol';
+import { indexText, type IndexState } from './index-text.js';
 
 export const TOOL_NAME = 'run_python';
 export const CAPABILITIES_URI = 'resource://mcp-code-mode/capabilities';
 
+/** Claude Code cuts a tool description past this many characters; ours, index included, stays under. */
+export const DESCRIPTION_LIMIT = 2048;
+
 /**
- * The short manual of the sandbox. The model reads it twice: as the tool description (so it is there
- * without an extra round trip) and as the capabilities resource. Kept short on purpose: every word
- * of a tool description costs context in every conversation.
+ * What the model reads in the tool description before the server index: the one-run path (pick
+ * from the index, call by signature, print only the answer) and where to look when unsure. Short on
+ * purpose: it is paid for in every conversation, and the room it leaves is the index's.
+ */
+export const TOOL_MANUAL = `Run Python in a fresh sandbox (no network) that calls the MCP servers below as async functions; only what it prints comes back.
+One run is enough: list the server in \`servers\`, call \`await mcp_<name>.<tool>(arg=...)\` (keyword arguments; names with - or . use _), filter in Python, print only the answer.
+- A tool call returns its structuredContent, else its text (JSON decoded); \`r["k"]\` or \`r.k\`. Errors raise \`runtime.MCPError\`.
+- Unsure of a tool: \`from mcp import runtime\`; \`await runtime.search_tool_docs("words")\`, \`await runtime.query_tool_docs(server, tool)\`; \`help(mcp_x.tool)\`.
+- Top-level await; \`asyncio.gather\` runs calls at once. Stateless unless \`session: "new"\` (pass back the returned id). More: ${CAPABILITIES_URI}`;
+
+/**
+ * The whole manual, as the capabilities resource: for a model (or a person) that wants the
+ * details the description leaves out.
  */
 export const SANDBOX_MANUAL = `Run Python 3 in a fresh, locked-down container and get back what it prints.
 Use it to call the tools of other MCP servers from code: filter, join and summarise their results inside the sandbox so only the answer comes back.
@@ -21,6 +35,21 @@ Use it to call the tools of other MCP servers from code: filter, join and summar
 - No network, read-only filesystem except /tmp and /workspace, limited memory, processes and time (\`timeout\`, seconds). Output is capped per stream; print summaries, not raw dumps.
 - The result has status success | error | timeout | validation_error, stdout and stderr lines, and the error with its traceback.`;
 
+/** The tool description: the short manual, then the index in whatever room is left under the limit. */
+export function toolDescription(state: IndexState): string {
+  const budget = DESCRIPTION_LIMIT - 1 - TOOL_MANUAL.length - 2;
+  return `${TOOL_MANUAL}\n\n${indexText(state, budget)}`;
+}
+
+/**
+ * The server's `instructions` (Claude Code puts them in its system prompt; the Gemini CLI does not
+ * read them, hence the index in the description too).
+ */
+export function serverInstructions(state: IndexState): string {
+  const intro = `Use ${TOOL_NAME} to call these MCP servers' tools from Python in one run; its description is the manual, ${CAPABILITIES_URI} the full one.`;
+  return `${intro}\n${indexText(state, DESCRIPTION_LIMIT - intro.length - 2)}`;
+}
+
 /** A zod object schema as the JSON Schema an MCP tool advertises (no `$schema`: some clients reject it). */
 function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): { type: 'object'; [key: string]: unknown } {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io }) as Record<string, unknown>;
@@ -28,24 +57,57 @@ function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): { type: 'objec
 }
 
 /**
+ * The input schema with what only the running configuration knows: the server names `servers`
+ * accepts, and the real timeout default and maximum (a larger value is lowered, not refused, so
+ * the maximum is advertised for the model's sake).
+ */
+export function runInputJsonSchema(names: readonly string[], limits: RunLimitsInfo): { type: 'object'; [key: string]: unknown } {
+  const schema = jsonSchemaOf(RunInputSchema, 'input');
+  const properties = { ...(schema.properties as Record<string, Record<string, unknown>>) };
+  properties.servers = {
+    ...properties.servers,
+    ...(names.length > 0 ? { items: { type: 'string', enum: [...names] } } : {}),
+    description:
+      names.length > 0
+        ? 'MCP servers this run may call, as mcp_<name> proxies; only these are reachable.'
+        : 'MCP servers this run may call; none is configured.',
+  };
+  properties.timeout = {
+    ...properties.timeout,
+    maximum: limits.maxTimeoutSec,
+    description: `Seconds before the sandbox is killed; default ${limits.timeoutSec}, at most ${limits.maxTimeoutSec} (MCP_BRIDGE_MAX_TIMEOUT; larger values are lowered).`,
+  };
+  return { ...schema, properties };
+}
+
+export interface ToolOptions {
+  state: IndexState;
+  limits: RunLimitsInfo;
+  /** MCP_BRIDGE_STRUCTURED_CONTENT: advertise the output schema (and send structuredContent). */
+  structured: boolean;
+}
+
+/**
  * The run_python tool as tools/list shows it. The input schema is the real one (so clients and models
  * see every constraint), but the shim does not enforce it: the daemon does, and answers bad input with
- * a `validation_error` result instead of a protocol error.
+ * a `validation_error` result instead of a protocol error. No output schema unless asked for:
+ * Claude Code drops it anyway, and it is 430 tokens of the definition.
  */
-export function runPythonTool(): {
+export function runPythonTool(options: ToolOptions): {
   name: string;
   title: string;
   description: string;
   inputSchema: { type: 'object'; [key: string]: unknown };
-  outputSchema: { type: 'object'; [key: string]: unknown };
+  outputSchema?: { type: 'object'; [key: string]: unknown };
   annotations: Record<string, boolean | string>;
 } {
+  const names = 'index' in options.state ? options.state.index.servers.map((s) => s.name) : [];
   return {
     name: TOOL_NAME,
     title: 'Run Python in a sandbox',
-    description: SANDBOX_MANUAL,
-    inputSchema: jsonSchemaOf(RunInputSchema, 'input'),
-    outputSchema: jsonSchemaOf(RunResultSchema, 'output'),
+    description: toolDescription(options.state),
+    inputSchema: runInputJsonSchema(names, options.limits),
+    ...(options.structured ? { outputSchema: jsonSchemaOf(RunResultSchema, 'output') } : {}),
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   };
 }

@@ -9,9 +9,10 @@ import {
   ReadResourceRequestSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { RunResponse, RunResult } from '@mcp-code-mode/protocol';
+import type { RunLimitsInfo, RunResponse, RunResult } from '@mcp-code-mode/protocol';
 import { ControlError, type RunCall } from '@mcp-code-mode/client';
-import { CAPABILITIES_URI, runPythonTool, SANDBOX_MANUAL, TOOL_NAME } from './manual.js';
+import type { IndexSource } from './index-source.js';
+import { CAPABILITIES_URI, runPythonTool, SANDBOX_MANUAL, serverInstructions, TOOL_NAME } from './manual.js';
 import { ProgressReporter } from './progress.js';
 
 /** The part of ControlClient the shim uses. */
@@ -27,7 +28,21 @@ export interface ShimDeps {
   progressIntervalMs?: number;
   /** How long a run refused by a stopping daemon waits for the next one (default 30 s). */
   restartWaitMs?: number;
+  /** The daemon's server index; without one the model is told there is none (tests of other parts). */
+  index?: IndexSource;
+  /** MCP_BRIDGE_STRUCTURED_CONTENT: send structuredContent and the output schema too. */
+  structuredContent?: boolean;
+  /** Timeout default and maximum when no index says the daemon's own (MCP_BRIDGE_TIMEOUT, MAX_TIMEOUT). */
+  limits?: RunLimitsInfo;
+  /** How long tools/list waits for a fresh index before it answers with the one it has (default 1.5 s). */
+  indexWaitMs?: number;
+  /** How often the index is asked for again while a daemon runs (default 30 s; 0: never). */
+  indexPollMs?: number;
 }
+
+const DEFAULT_LIMITS: RunLimitsInfo = { timeoutSec: 30, maxTimeoutSec: 120 };
+const INDEX_WAIT_MS = 1500;
+const INDEX_POLL_MS = 30_000;
 
 /** MCP's code for "no such resource". */
 const RESOURCE_NOT_FOUND = -32002;
@@ -39,16 +54,60 @@ const RESOURCE_NOT_FOUND = -32002;
  * `validation_error` result. Holds no state between calls.
  */
 export function createShimServer(deps: ShimDeps): Server {
+  const index = deps.index;
+  const state = () => index?.current() ?? { missing: 'this shim has no index source' };
+  const limits = (): RunLimitsInfo => index?.limits() ?? deps.limits ?? DEFAULT_LIMITS;
+  const structured = deps.structuredContent === true;
   const server = new Server(
     { name: 'mcp-code-mode', title: 'mcp-code-mode', version: deps.version },
     {
-      capabilities: { tools: {}, resources: {} },
-      instructions: `Use ${TOOL_NAME} to run Python that calls your other MCP servers as async functions; read ${CAPABILITIES_URI} for the sandbox manual.`,
+      capabilities: { tools: { listChanged: true }, resources: {} },
+      // Fixed at initialize (MCP has no way to change them later): the index as the shim had it at start.
+      instructions: serverInstructions(state()),
     },
   );
-  const tool = runPythonTool();
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [tool] }));
+  // Tell the client the tool changed when the servers it lists did, but only a client that has
+  // listed the tool, only once per change, and not while a tools/list is about to answer it anyway.
+  let served: string | undefined;
+  let notified: string | undefined;
+  let listing = 0;
+  const notifyIfChanged = (): void => {
+    if (!index || listing > 0 || served === undefined) return;
+    const key = index.key();
+    if (key === served || key === notified) return;
+    notified = key;
+    void server.sendToolListChanged().catch(() => undefined);
+  };
+  const pollMs = deps.indexPollMs ?? INDEX_POLL_MS;
+  let poll: NodeJS.Timeout | undefined;
+  if (index && pollMs > 0) {
+    server.oninitialized = () => {
+      poll ??= setInterval(() => void index.refresh({ start: false }).then(notifyIfChanged), pollMs);
+      poll.unref();
+    };
+  }
+  const closing = server.onclose;
+  server.onclose = () => {
+    clearInterval(poll);
+    closing?.();
+  };
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    if (index) {
+      listing++;
+      try {
+        // The index is a first need: a daemon that is not running is started here, but tools/list
+        // answers within indexWaitMs with what it has; a later index comes as tools/list_changed.
+        const refreshed = index.refresh({ start: true }).then(notifyIfChanged);
+        await Promise.race([refreshed, delay(deps.indexWaitMs ?? INDEX_WAIT_MS)]);
+      } finally {
+        listing--;
+      }
+      served = index.key();
+    }
+    return { tools: [runPythonTool({ state: state(), limits: limits(), structured })] };
+  });
 
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({
     resources: [
@@ -92,13 +151,15 @@ export function createShimServer(deps: ShimDeps): Server {
       ...(progress ? { onOutput: (stream: string, text: string) => progress.add(stream, text) } : {}),
     };
     try {
-      return toToolResult(await runWithAutostart(deps, call, options));
+      return toToolResult(await runWithAutostart(deps, call, options), structured);
     } catch (err) {
       // A cancelled request gets no answer (the SDK drops it); the daemon has already killed the run.
       if (extra.signal.aborted) throw err;
-      return failureResult(err, Date.now() - started);
+      return failureResult(err, Date.now() - started, structured);
     } finally {
       progress?.stop();
+      // The first run may have started the daemon: now the index can be had.
+      if (index && !index.loaded) void index.refresh({ start: false }).then(notifyIfChanged);
     }
   });
 
@@ -131,16 +192,20 @@ async function runWithAutostart(deps: ShimDeps, call: RunCall, options: Paramete
   }
 }
 
-export function toToolResult(response: RunResponse): CallToolResult {
+/**
+ * The answer the client hands the model: our text alone, unless structured content was asked for
+ * (Claude Code gives the model structuredContent instead of the text when it is there).
+ */
+export function toToolResult(response: RunResponse, structured = false): CallToolResult {
   return {
     content: [{ type: 'text', text: response.text }],
-    structuredContent: response.result as unknown as Record<string, unknown>,
+    ...(structured ? { structuredContent: response.result as unknown as Record<string, unknown> } : {}),
     isError: response.result.status !== 'success',
   };
 }
 
 /** A run that got no answer from the daemon, as a result value with the same shape as any other. */
-export function failureResult(err: unknown, durationMs: number): CallToolResult {
+export function failureResult(err: unknown, durationMs: number, structured = false): CallToolResult {
   const code = err instanceof ControlError ? err.code : 'internal';
   const message = err instanceof Error ? err.message : String(err);
   const advice =
@@ -162,7 +227,7 @@ export function failureResult(err: unknown, durationMs: number): CallToolResult 
   };
   return {
     content: [{ type: 'text', text: `run_python failed before producing a result (${code}): ${message}${advice}` }],
-    structuredContent: result as unknown as Record<string, unknown>,
+    ...(structured ? { structuredContent: result as unknown as Record<string, unknown> } : {}),
     isError: true,
   };
 }

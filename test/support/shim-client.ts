@@ -11,12 +11,16 @@ export interface ShimClient {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** The SDK's own Client, over stdio, against a shim process launched as an MCP client would launch it. */
+/**
+ * The SDK's own Client, over stdio, against a shim process launched as an MCP client would launch it.
+ * Structured content is on (callRun reads the result value from it) unless `env` sets
+ * MCP_BRIDGE_STRUCTURED_CONTENT, e.g. to '' for the default a real client gets.
+ */
 export async function connectShim(env: NodeJS.ProcessEnv, command: string[] = [process.execPath, SHIM_BIN]): Promise<ShimClient> {
   const transport = new StdioClientTransport({
     command: command[0]!,
     args: command.slice(1),
-    env: env as Record<string, string>,
+    env: { MCP_BRIDGE_STRUCTURED_CONTENT: '1', ...env } as Record<string, string>,
     stderr: 'pipe',
   });
   let stderr = '';

@@ -41,10 +41,13 @@ describe('config sources', () => {
       ['local-desktop', '/work/app/claude_desktop_config.json', 'linux'],
       ['vscode', '/work/app/.vscode/mcp.json', 'linux'],
       ['cursor-project', '/work/app/.cursor/mcp.json', 'linux'],
+      ['gemini-project', '/work/app/.gemini/settings.json', 'linux'],
       ['claude-user', '/home/me/.claude.json', 'linux'],
       ['dir-user', '/home/me/.config/mcp/servers/user-dir.json', 'linux'],
       ['linux-desktop', '/home/me/.config/Claude/claude_desktop_config.json', 'linux'],
       ['cursor-user', '/home/me/.cursor/mcp.json', 'linux'],
+      ['gemini-user', '/home/me/.gemini/settings.json', 'linux'],
+      ['codex-user', '/home/me/.codex/config.toml', 'linux'],
       ['mac-code', '/home/me/Library/Application Support/Claude Code/claude_code_config.json', 'darwin'],
       ['mac-code-early', '/home/me/Library/Application Support/Claude/claude_code_config.json', 'darwin'],
       ['mac-desktop', '/home/me/Library/Application Support/Claude/claude_desktop_config.json', 'darwin'],
@@ -90,12 +93,15 @@ describe('precedence', () => {
     ['local-desktop', '/work/app/claude_desktop_config.json'],
     ['vscode', '/work/app/.vscode/mcp.json'],
     ['cursor-project', '/work/app/.cursor/mcp.json'],
+    ['gemini-project', '/work/app/.gemini/settings.json'],
     ['claude-user', '/home/me/.claude.json'],
     ['dir-user', '/home/me/.config/mcp/servers'],
     ['mac-code', '/home/me/Library/Application Support/Claude Code/claude_code_config.json'],
     ['mac-code-early', '/home/me/Library/Application Support/Claude/claude_code_config.json'],
     ['mac-desktop', '/home/me/Library/Application Support/Claude/claude_desktop_config.json'],
     ['cursor-user', '/home/me/.cursor/mcp.json'],
+    ['gemini-user', '/home/me/.gemini/settings.json'],
+    ['codex-user', '/home/me/.codex/config.toml'],
   ];
 
   /** Inputs and file system in which the first `k` sources of `order` define nothing. */
@@ -149,6 +155,7 @@ describe('malformed files and entries', () => {
     assert.deepEqual(byPath('2-array.json'), ['mcpServers must be an object of name to server entry']);
     assert.deepEqual(byPath('3-not-object.json'), ['the file must hold a JSON object']);
     assert.deepEqual(byPath('.vscode/mcp.json'), ['servers must be an object of name to server entry']);
+    assert.match(byPath('.codex/config.toml')[0] ?? '', /^not valid TOML: illegal character in key \(line 1, column 26\)$/);
     // ~/.claude.json feeds two sources but is reported once.
     assert.equal(byPath('.claude.json').length, 1);
     assert.ok(report.servers.some((s) => s.name === 'cursor-ok'), 'a good file after broken ones still loads');
@@ -165,6 +172,7 @@ describe('malformed files and entries', () => {
     assert.match(entryProblem('stdio-with-url-type')!, /type "http" needs url/);
     assert.match(entryProblem('unset-variable')!, /environment variable NOT_SET_ANYWHERE not set/);
     assert.match(entryProblem('not-an-object')!, /must be an object/);
+    assert.match(entryProblem('gemini-bad')!, /url: url must start with http:\/\/ or https:\/\//);
     const names = report.servers.map((s) => s.name).sort();
     assert.deepEqual(names, ['checkout-named-like-us', 'cursor-ok', 'good-camel', 'good-http', 'good-sse', 'good-stdio', 'good-streamable', 'untyped-url']);
   });

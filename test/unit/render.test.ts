@@ -63,3 +63,19 @@ test('stdout that is one JSON document reaches the model as a value, tabulated b
   assert.match(text, /output\[5\]\{id,name,ok\}:/);
   assert.equal(modelView({ ...ok, stdout: ['[1, 2', 'oops'] }).output, undefined, 'not JSON: kept as lines');
 });
+
+test('stdout printed as JSON lines reaches the model as a list, tabulated like a printed JSON list', () => {
+  const rows = Array.from({ length: 5 }, (_, i) => ({ id: i, name: `n${i}`, ok: i % 2 === 0 }));
+  const result: RunResult = { ...ok, stdout: rows.map((row) => JSON.stringify(row)) };
+  assert.deepEqual(modelView(result).output, rows);
+  assert.equal(renderResult(result, 'toon'), renderResult({ ...ok, stdout: [JSON.stringify(rows)] }, 'toon'));
+  assert.match(renderResult(result, 'toon'), /output\[5\]\{id,name,ok\}:/);
+  // Not JSON lines: kept as lines.
+  for (const stdout of [['{"a": 1}', 'done'], ['{"a": 1}', '[1]'], ['{"a": 1}', '{"b": '], ['{"a": 1}  {"b": 2}']]) {
+    assert.equal(modelView({ ...ok, stdout }).output, undefined, JSON.stringify(stdout));
+    assert.deepEqual(modelView({ ...ok, stdout }).stdout, stdout);
+  }
+  // Blank lines between rows do not matter; one object alone is still the one document it was.
+  assert.deepEqual(modelView({ ...ok, stdout: ['{"a":1}', '', '{"a":2}'] }).output, [{ a: 1 }, { a: 2 }]);
+  assert.deepEqual(modelView({ ...ok, stdout: ['{"a":1}'] }).output, { a: 1 });
+});

@@ -4,8 +4,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { RunResponse } from '@mcp-code-mode/protocol';
 import { ControlError, type RunCall } from '@mcp-code-mode/client';
-import { CAPABILITIES_URI, SANDBOX_MANUAL } from '../../shim/src/manual.ts';
-import { createShimServer, type RunForwarder } from '../../shim/src/server.ts';
+import { CAPABILITIES_URI, SANDBOX_MANUAL, TOOL_MANUAL } from '../../shim/src/manual.ts';
+import { createShimServer, type RunForwarder, type ShimDeps } from '../../shim/src/server.ts';
 
 const success = (stdout: string[]): RunResponse => ({
   result: { status: 'success', summary: 'Success in 1 ms', exitCode: 0, stdout, stderr: [], servers: [], durationMs: 1, toolCalls: 0 },
@@ -24,8 +24,9 @@ function fakeForwarder(answer: (call: RunCall, options: Parameters<RunForwarder[
   };
 }
 
-async function connect(control: RunForwarder, ensureDaemon: () => Promise<void> = async () => undefined, extra: { restartWaitMs?: number } = {}): Promise<Client> {
-  const server = createShimServer({ control, ensureDaemon, version: '0.0.0-test', progressIntervalMs: 0, ...extra });
+/** A shim on a fake daemon. Structured content is on (these tests read the result value) unless `extra` says otherwise. */
+async function connect(control: RunForwarder, ensureDaemon: () => Promise<void> = async () => undefined, extra: Partial<ShimDeps> = {}): Promise<Client> {
+  const server = createShimServer({ control, ensureDaemon, version: '0.0.0-test', progressIntervalMs: 0, structuredContent: true, ...extra });
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
   const client = new Client({ name: 'unit', version: '0' });
@@ -33,14 +34,37 @@ async function connect(control: RunForwarder, ensureDaemon: () => Promise<void> 
   return client;
 }
 
-test('tools/list: run_python with the real input schema, an output schema and the manual', async () => {
-  const client = await connect(fakeForwarder(async () => success([])));
+test('tools/list by default: run_python with the real input schema, the short manual and the index, no output schema', async () => {
+  const client = await connect(fakeForwarder(async () => success([])), undefined, { structuredContent: undefined });
   const { tools } = await client.listTools();
   assert.equal(tools.length, 1);
   const tool = tools[0]!;
   assert.equal(tool.name, 'run_python');
-  assert.equal(tool.description, SANDBOX_MANUAL);
-  assert.equal(tool.inputSchema.additionalProperties, false);
+  assert.ok(tool.description!.startsWith(TOOL_MANUAL), tool.description);
+  assert.match(tool.description!, /Servers: not known yet/);
+  assert.equal(tool.outputSchema, undefined);
+  // Fields a client adds (wait_for_previous) must not be refused by a client that checks the schema.
+  assert.notEqual(tool.inputSchema.additionalProperties, false);
+  assert.equal('$schema' in tool.inputSchema, false);
+  for (const field of ['code', 'servers', 'timeout']) assert.ok(field in (tool.inputSchema.properties ?? {}), field);
+  assert.equal((tool.inputSchema.properties as { timeout: { maximum: number } }).timeout.maximum, 120);
+});
+
+test('a run by default: only the text content, no structuredContent', async () => {
+  const client = await connect(fakeForwarder(async () => success(['42'])), undefined, { structuredContent: undefined });
+  const r = await client.callTool({ name: 'run_python', arguments: { code: 'print(42)' } });
+  assert.deepEqual(r, { content: [{ type: 'text', text: 'ok 42' }], isError: false });
+  const failed = await (
+    await connect(fakeForwarder(async () => Promise.reject(new ControlError('busy', 'all in use'))), undefined, { structuredContent: undefined })
+  ).callTool({ name: 'run_python', arguments: { code: 'x' } });
+  assert.equal(failed.structuredContent, undefined);
+  assert.equal(failed.isError, true);
+});
+
+test('tools/list with MCP_BRIDGE_STRUCTURED_CONTENT: the output schema too', async () => {
+  const client = await connect(fakeForwarder(async () => success([])));
+  const { tools } = await client.listTools();
+  const tool = tools[0]!;
   assert.equal('$schema' in tool.inputSchema, false);
   // The daemon's input schema, as is (other fields, such as sessions, may join it).
   for (const field of ['code', 'servers', 'timeout']) assert.ok(field in (tool.inputSchema.properties ?? {}), field);

@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { fromCodexEntry, fromGeminiEntry, parseCodexToml } from './client-formats.js';
 import { expandVariables } from './expand.js';
 import { parseServerEntry, ServerMapSchema, type ServerConfig } from './schema.js';
 import { selfLaunchReason } from './self-launch.js';
@@ -87,7 +88,7 @@ interface ServerMap {
 /** The object of servers in one parsed file, per the source's format; a missing key is no servers. */
 function serverMap(source: ConfigSource, document: unknown, cwd: string): { ok: true; map: ServerMap | undefined } | { ok: false; message: string } {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    return { ok: false, message: 'the file must hold a JSON object' };
+    return { ok: false, message: source.format === 'codex' ? 'the file must hold a TOML table' : 'the file must hold a JSON object' };
   }
   const doc = document as Record<string, unknown>;
   let section: string | undefined;
@@ -104,6 +105,12 @@ function serverMap(source: ConfigSource, document: unknown, cwd: string): { ok: 
       section = undefined;
       raw = doc.servers;
       break;
+    case 'gemini':
+      raw = doc.mcpServers;
+      break;
+    case 'codex':
+      raw = doc.mcp_servers;
+      break;
     case 'claude-user':
     case 'mcpServers':
       // A file of the servers directory written VS Code style is read too: same entries, other key.
@@ -113,9 +120,12 @@ function serverMap(source: ConfigSource, document: unknown, cwd: string): { ok: 
   if (raw === undefined) return { ok: true, map: undefined };
   const parsed = ServerMapSchema.safeParse(raw);
   if (!parsed.success || Array.isArray(raw)) {
-    return { ok: false, message: `${section ?? (source.format === 'servers' ? 'servers' : 'mcpServers')} must be an object of name to server entry` };
+    const key = section ?? (source.format === 'servers' ? 'servers' : source.format === 'codex' ? 'mcp_servers' : 'mcpServers');
+    return { ok: false, message: `${key} must be ${source.format === 'codex' ? 'a table of [mcp_servers.<name>] tables' : 'an object of name to server entry'}` };
   }
-  return { ok: true, map: { ...(section ? { section } : {}), entries: parsed.data } };
+  const translate = source.format === 'gemini' ? fromGeminiEntry : source.format === 'codex' ? fromCodexEntry : undefined;
+  const entries = translate ? Object.fromEntries(Object.entries(parsed.data).map(([name, entry]) => [name, translate(entry)])) : parsed.data;
+  return { ok: true, map: { ...(section ? { section } : {}), entries } };
 }
 
 async function filesOf(source: ConfigSource, fs: ConfigFileSystem, problems: DiscoveryProblem[]): Promise<string[]> {
@@ -142,12 +152,12 @@ export async function discoverServers(inputs: DiscoveryInputs, fs: ConfigFileSys
   const cache = new Map<string, Promise<{ ok: true; value: unknown } | { ok: false; message: string; missing: boolean }>>();
   // ~/.claude.json feeds two sources; a home used as the project would feed the same file twice.
   const seen = new Set<string>();
-  const load = (path: string) => {
+  const load = (path: string, format: ConfigSource['format']) => {
     let entry = cache.get(path);
     if (!entry) {
       entry = fs.readFile(path).then(
         (text) => {
-          const parsed = parseJson(text);
+          const parsed = format === 'codex' ? parseCodexToml(text) : parseJson(text);
           return parsed.ok ? parsed : { ...parsed, missing: false };
         },
         (err: unknown) => ({ ok: false as const, missing: errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR', message: `cannot read the file: ${(err as Error).message}` }),
@@ -164,7 +174,7 @@ export async function discoverServers(inputs: DiscoveryInputs, fs: ConfigFileSys
       const key = `${source.format === 'claude-project' ? 'p' : 'f'}:${path}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const loaded = await load(path);
+      const loaded = await load(path, source.format);
       if (!loaded.ok) {
         if (!loaded.missing || source.scope === 'explicit') {
           visit.problems++;

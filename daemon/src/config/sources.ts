@@ -13,9 +13,11 @@ export interface DiscoveryInputs {
  * - `mcpServers`: `{ "mcpServers": { name: entry } }` (Claude Desktop, Claude Code, Cursor, the Python bridge);
  * - `servers`: `{ "servers": { name: entry } }` (VS Code);
  * - `claude-project`: `~/.claude.json`, `projects[<cwd>].mcpServers` (Claude Code's "local" scope);
- * - `claude-user`: `~/.claude.json`, top-level `mcpServers` (Claude Code's "user" scope).
+ * - `claude-user`: `~/.claude.json`, top-level `mcpServers` (Claude Code's "user" scope);
+ * - `gemini`: the Gemini CLI's `settings.json`, `mcpServers` with its own entry fields (`httpUrl`);
+ * - `codex`: Codex's `config.toml` (TOML), `[mcp_servers.<name>]` tables.
  */
-export type SourceFormat = 'mcpServers' | 'servers' | 'claude-project' | 'claude-user';
+export type SourceFormat = 'mcpServers' | 'servers' | 'claude-project' | 'claude-user' | 'gemini' | 'codex';
 
 /** explicit: MCP_SERVERS_CONFIG; project: files of the working directory; user: files of the home directory. */
 export type SourceScope = 'explicit' | 'project' | 'user';
@@ -71,9 +73,14 @@ export function configSources(inputs: DiscoveryInputs): ConfigSource[] {
     file('claude_desktop_config.json (project)', 'project', 'mcpServers', join(cwd, 'claude_desktop_config.json')),
     file('VS Code (project)', 'project', 'servers', join(cwd, '.vscode', 'mcp.json')),
     file('Cursor (project)', 'project', 'mcpServers', join(cwd, '.cursor', 'mcp.json')),
+    file('Gemini CLI (project)', 'project', 'gemini', join(cwd, '.gemini', 'settings.json')),
     file('Claude Code (user)', 'user', 'claude-user', claudeJson),
     dir('MCP servers directory (user)', 'user', join(home, '.config', 'mcp', 'servers')),
     ...desktopSources(inputs),
     file('Cursor (user)', 'user', 'mcpServers', join(home, '.cursor', 'mcp.json')),
+    file('Gemini CLI (user)', 'user', 'gemini', join(home, '.gemini', 'settings.json')),
+    // Codex reads $CODEX_HOME/config.toml when CODEX_HOME is set. Its project files (.codex/) count
+    // only for projects the user trusted in Codex, which the daemon cannot know: not read.
+    file('Codex (user)', 'user', 'codex', join(env.CODEX_HOME && isAbsolute(env.CODEX_HOME) ? env.CODEX_HOME : join(home, '.codex'), 'config.toml')),
   ];
 }

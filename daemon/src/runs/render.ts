@@ -1,10 +1,7 @@
 import { encode } from '@toon-format/toon';
 import type { OutputMode, RunResult } from '@mcp-code-mode/protocol';
 
-/** stdout that is, as a whole, one JSON array or object: the value, else undefined. */
-function jsonDocument(lines: string[]): unknown {
-  const text = lines.join('\n').trim();
-  if (!(text.startsWith('[') || text.startsWith('{'))) return undefined;
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -13,8 +10,29 @@ function jsonDocument(lines: string[]): unknown {
 }
 
 /**
+ * stdout that is, as a whole, one JSON array or object, or JSON lines (one object per line, at
+ * least two): the value (the lines as a list), else undefined. JSON lines are how code that prints
+ * rows in a loop writes them, and as a list TOON lays them out as one table.
+ */
+function jsonDocument(lines: string[]): unknown {
+  const text = lines.join('\n').trim();
+  if (!(text.startsWith('[') || text.startsWith('{'))) return undefined;
+  const whole = parseJson(text);
+  if (whole !== undefined) return whole;
+  const rows = lines.filter((line) => line.trim() !== '');
+  if (rows.length < 2 || !rows.every((line) => line.trimStart().startsWith('{'))) return undefined;
+  const values: unknown[] = [];
+  for (const line of rows) {
+    const value = parseJson(line);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    values.push(value);
+  }
+  return values;
+}
+
+/**
  * What the model reads: the result without empty or redundant fields. When the code printed one
- * JSON document, the model gets it as `output` (a value), so TOON can lay rows out as a table
+ * JSON document or JSON lines, the model gets it as `output` (a value), so TOON can lay rows out as a table
  * instead of repeating every key; structuredContent keeps the raw `stdout` lines either way.
  */
 export function modelView(result: RunResult): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { formatIssues, RunInputSchema, type RunResult, type ServerInfo, type SkillSource } from '@mcp-code-mode/protocol';
+import { formatIssues, RunInputSchema, unknownRunFields, type RunResult, type ServerInfo, type SkillSource } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
 import type { SandboxPool } from '../pool/sandbox-pool.js';
 import { RpcFailure } from '../rpc/rpc-failure.js';
@@ -8,6 +8,7 @@ import type { Sandbox } from '../sandbox/sandbox.js';
 import { leaseSession, resolveSession, SessionRefusal, type SessionTarget } from '../sessions/session-lease.js';
 import type { SessionManager } from '../sessions/session-manager.js';
 import type { SkillStore } from '../skills/skill-store.js';
+import { annotateSummary, clampTimeout, ignoredFieldsNote } from './clamp.js';
 import type { StreamName } from './output.js';
 import { validationResult, type Ended } from './results.js';
 import { RunLoop } from './run-loop.js';
@@ -65,6 +66,19 @@ export class RunService {
 
   async run(input: unknown, options: RunOptions = {}): Promise<RunResult> {
     const started = performance.now();
+    const ignored = unknownRunFields(input);
+    if (ignored.length > 0) this.deps.log.info({ fields: ignored }, 'run input fields ignored');
+    const result = await this.runChecked(input, started, options);
+    // What the model should know of how its input was taken: a timeout lowered, a misspelt field.
+    return { ...result, summary: annotateSummary(result.summary, [this.timeoutNote(input), ignoredFieldsNote(ignored)]) };
+  }
+
+  private timeoutNote(input: unknown): string | undefined {
+    const requested = typeof input === 'object' && input !== null ? (input as { timeout?: unknown }).timeout : undefined;
+    return typeof requested === 'number' && Number.isInteger(requested) && requested > 0 ? clampTimeout(requested, this.deps.limits).note : undefined;
+  }
+
+  private async runChecked(input: unknown, started: number, options: RunOptions): Promise<RunResult> {
     const { limits } = this.deps;
     const parsed = RunInputSchema.safeParse(input);
     if (!parsed.success) return validationResult(formatIssues(parsed.error, { root: 'input', first: true }), started);
@@ -73,7 +87,7 @@ export class RunService {
     if (codeBytes > limits.maxCodeBytes) {
       return validationResult(`code: ${codeBytes} bytes is over the ${limits.maxCodeBytes}-byte limit (MCP_BRIDGE_MAX_CODE_BYTES)`, started);
     }
-    const timeoutSec = Math.min(Math.max(parsed.data.timeout ?? limits.defaultTimeoutSec, 1), limits.maxTimeoutSec);
+    const { timeoutSec } = clampTimeout(parsed.data.timeout, limits);
     const requested = [...new Set(servers)];
     const control = new AbortController();
     const abortRun = (): void => control.abort(options.signal?.reason);

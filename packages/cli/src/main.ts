@@ -16,7 +16,7 @@ Usage:
   mcp-code-mode logs [-n N] [-f] [--json]   show (or follow) the daemon log
   mcp-code-mode doctor [--json]             check engine, image, state directory, socket and MCP config, with fixes
   mcp-code-mode service install|uninstall   start the daemon at login (systemd user unit / launchd agent)
-  mcp-code-mode client-config claude-code|claude-desktop|cursor
+  mcp-code-mode client-config claude-code|claude-desktop|cursor|vscode|gemini|codex
                                             print the snippet that registers the shim in that client
   mcp-code-mode run [-c CODE | FILE | -] [--timeout N] [--servers a,b] [--session new|ID] [--json] [--output-mode toon|json|compact]
                                             send one run to the daemon and print its result (--session: keep state across runs)

@@ -116,6 +116,11 @@ export const EnvConfigSchema = z.object({
   MCP_BRIDGE_AUTOSTART: flag('MCP_BRIDGE_AUTOSTART').default(true),
   /** Seconds a session may stay idle (no run) before it ends and its container is removed. */
   MCP_BRIDGE_SESSION_TTL: int('MCP_BRIDGE_SESSION_TTL', 1, 7 * 86400).default(15 * 60),
+  /**
+   * Read by the shim: 1 sends the result as structuredContent too, and the tool's outputSchema. Off
+   * by default because Claude Code then hands the model the JSON (2.4x the tokens of our text).
+   */
+  MCP_BRIDGE_STRUCTURED_CONTENT: flag('MCP_BRIDGE_STRUCTURED_CONTENT').default(false),
   /** Sessions open at once; 0 turns sessions off. */
   MCP_BRIDGE_MAX_SESSIONS: int('MCP_BRIDGE_MAX_SESSIONS', 0, 256).default(8),
   /** bwrap: run sandboxes without memory, pids and CPU limits where cgroups cannot be used (never the default). */

@@ -3,8 +3,8 @@ import { RunResultSchema } from './run.js';
 
 /**
  * Body of `POST /v1/run`: the run_python input plus how the caller wants the text rendered.
- * Loose on purpose: unknown fields reach the run input check, which names them in a validation_error
- * instead of silently dropping them (a model that misspells `timeout` should be told).
+ * Loose on purpose: unknown fields reach the run input check, which drops them, and the daemon names
+ * them (`unknownRunFields`) in its log and, unless a client injected them, in the result's summary.
  */
 export const RunRequestSchema = z.looseObject({
   code: z.unknown().optional(),

@@ -49,7 +49,11 @@ export {
   RunStatusSchema,
   TruncationSchema,
   RunResultSchema,
+  CLIENT_INJECTED_FIELDS,
+  unknownRunFields,
 } from './run.js';
+export { IndexServerSchema, IndexToolSchema, RunLimitsInfoSchema, ServerIndexSchema } from './server-index.js';
+export type { IndexServer, IndexTool, RunLimitsInfo, ServerIndex } from './server-index.js';
 export type { OutputMode, RunInput, RunStatus, Truncation, RunResult } from './run.js';
 export { RunRequestSchema, RunResponseSchema, ERROR_CODES, CLIENT_ERROR_CODES, ErrorBodySchema } from './control.js';
 export type { RunRequest, RunResponse, ErrorCode, ClientErrorCode, ErrorBody } from './control.js';

@@ -5,7 +5,12 @@ export const OUTPUT_MODES = ['toon', 'json', 'compact'] as const;
 export const OutputModeSchema = z.enum(OUTPUT_MODES);
 export type OutputMode = z.infer<typeof OutputModeSchema>;
 
-/** The `run_python` tool input, as the MCP client sends it. `timeout` is clamped by the daemon. */
+/**
+ * The `run_python` tool input, as the MCP client sends it. `timeout` is clamped by the daemon.
+ * Unknown top-level fields are dropped, not refused: clients inject their own (the Gemini CLI adds
+ * `wait_for_previous` to every tool), and refusing them fails runs the model wrote correctly.
+ * `unknownRunFields` names them so the daemon can log them and tell the model.
+ */
 export const RunInputSchema = z
   .object({
     code: z.string().min(1, 'code must not be empty').describe('Python source to run. Top-level await works; print what you want back.'),
@@ -29,8 +34,18 @@ export const RunInputSchema = z
         'Omit for a fresh sandbox. "new" starts a session and returns its id in the result; pass that id to later runs to keep variables, imports and /workspace files. Its servers are fixed when it starts.',
       ),
   })
-  .strict();
+  .strip();
 export type RunInput = z.infer<typeof RunInputSchema>;
+
+/** Fields the Gemini CLI and others add to every tool call: dropped without a word to the model. */
+export const CLIENT_INJECTED_FIELDS: readonly string[] = ['wait_for_previous'];
+
+/** The top-level fields of a run_python input that RunInputSchema does not know (and drops), in order. */
+export function unknownRunFields(input: unknown): string[] {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return [];
+  const known = new Set(Object.keys(RunInputSchema.shape));
+  return Object.keys(input).filter((key) => !known.has(key));
+}
 
 export const RUN_STATUSES = ['success', 'error', 'timeout', 'validation_error'] as const;
 export const RunStatusSchema = z.enum(RUN_STATUSES);
