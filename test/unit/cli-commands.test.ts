@@ -141,3 +141,16 @@ test('doctor: a missing image, or one that does not answer, or a stale socket', 
   assert.equal(stale.find((c) => c.name === 'daemon')!.status, 'warn');
   assert.match(stale.find((c) => c.name === 'daemon')!.detail, /no daemon answers/);
 });
+
+test('doctor: bwrap is checked; asked for and unusable it fails with a fix, and no engine is needed; as the fallback it only warns', async () => {
+  const unusable = async () => ({ usable: false as const, reason: 'bwrap is not installed' });
+  const asked = await runDoctor(doctorDeps({ env: { MCP_BRIDGE_STATE_DIR: '/state', MCP_BRIDGE_RUNTIME: 'bwrap' }, bwrap: unusable, detect: async () => undefined }));
+  const bwrap = asked.find((c) => c.name === 'bwrap')!;
+  assert.equal(bwrap.status, 'fail');
+  assert.match(bwrap.fix!, /apt-get install -y bubblewrap/);
+  assert.equal(asked.find((c) => c.name === 'engine')!.status, 'ok');
+  const fallback = await runDoctor(doctorDeps({ bwrap: unusable }));
+  assert.equal(fallback.find((c) => c.name === 'bwrap')!.status, 'warn');
+  const noEngine = await runDoctor(doctorDeps({ detect: async () => undefined, bwrap: async () => ({ usable: true, detail: 'bwrap 0.8.0' }) }));
+  assert.deepEqual(noEngine.filter((c) => c.name === 'engine' || c.name === 'bwrap').map((c) => c.status), ['ok', 'warn']);
+});

@@ -37,6 +37,8 @@ export interface DoctorDeps {
   configProblems: () => Promise<{ path: string; message: string }[]>;
   /** Against which relative MCP_BRIDGE_PIP_* paths resolve (the daemon's working directory). */
   cwd?: string;
+  /** Whether the bwrap runtime can run here: its version and limits, or why not. */
+  bwrap?: () => Promise<{ usable: true; detail: string } | { usable: false; reason: string }>;
 }
 
 const ENGINE_FIX =
@@ -57,9 +59,20 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
       : { name: 'settings', status: 'fail', detail: env.problems.join('; '), fix: 'correct the variables named above (docs/CONFIG.md lists each one)' },
   );
 
-  const endpoint = await deps.detect().catch(() => undefined);
+  const wantsBwrap = env.ok && env.config.MCP_BRIDGE_RUNTIME === 'bwrap';
+  const bwrap = deps.bwrap ? await deps.bwrap().catch((err: Error) => ({ usable: false as const, reason: err.message })) : undefined;
+  if (bwrap) {
+    // Needed when asked for, or as the fallback when no engine answers; otherwise only for information.
+    if (bwrap.usable) checks.push({ name: 'bwrap', status: 'ok', detail: bwrap.detail });
+    else checks.push({ name: 'bwrap', status: wantsBwrap ? 'fail' : 'warn', detail: `not usable: ${bwrap.reason}`, fix: 'install bubblewrap (Debian: apt-get install -y bubblewrap), or use a container engine' });
+  }
+  const endpoint = wantsBwrap ? undefined : await deps.detect().catch(() => undefined);
   let engine: ReturnType<DoctorDeps['engine']> | undefined;
-  if (!endpoint) {
+  if (wantsBwrap) {
+    checks.push({ name: 'engine', status: 'ok', detail: 'not needed: MCP_BRIDGE_RUNTIME=bwrap' });
+  } else if (!endpoint && bwrap?.usable) {
+    checks.push({ name: 'engine', status: 'warn', detail: 'no container engine found; the daemon runs its sandboxes on bwrap' });
+  } else if (!endpoint) {
     checks.push({ name: 'engine', status: 'fail', detail: 'no container engine found', fix: ENGINE_FIX });
   } else {
     const candidate = deps.engine(endpoint);
@@ -147,6 +160,22 @@ export function defaultDoctorDeps(env: Record<string, string | undefined>): Doct
     detect: () =>
       detectEngine({ runtime: config.ok ? config.config.MCP_BRIDGE_RUNTIME : env.MCP_BRIDGE_RUNTIME, dockerHost: env.DOCKER_HOST, xdgRuntimeDir: env.XDG_RUNTIME_DIR, uid: process.getuid?.() }),
     engine: (endpoint) => new DockerodeClient(endpoint),
+    bwrap: async () => {
+      const { probeBwrap } = await import('@mcp-code-mode/daemon/bwrap');
+      try {
+        const cfg = config.ok ? config.config : undefined;
+        const host = await probeBwrap({
+          stateDir: paths.dir,
+          ...(env.PATH ? { path: env.PATH } : {}),
+          ...(cfg ? { uidRange: { base: cfg.MCP_BRIDGE_BWRAP_UID_BASE, count: cfg.MCP_BRIDGE_BWRAP_UID_COUNT }, delegatedCgroup: cfg.MCP_BRIDGE_BWRAP_CGROUP, allowUnlimited: cfg.MCP_BRIDGE_BWRAP_ALLOW_UNLIMITED } : {}),
+          needCpu: cfg?.MCP_BRIDGE_CPUS !== undefined,
+        });
+        const limits = host.cgroups ? 'memory, pids and CPU limits by cgroups' : 'NO limits (MCP_BRIDGE_BWRAP_ALLOW_UNLIMITED=1)';
+        return { usable: true, detail: `bwrap ${host.version} (${host.via}): ${limits}; sandboxes run as ${host.uids ? 'a host uid of their own each' : 'your uid'}` };
+      } catch (err) {
+        return { usable: false, reason: (err as Error).message };
+      }
+    },
     stat: async (path) => {
       const s = await stat(path).catch(() => undefined);
       return s && { mode: s.mode, uid: s.uid, isSocket: s.isSocket(), isDirectory: s.isDirectory() };
