@@ -105,6 +105,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     toolHost,
     sessions: () => sessions.status(),
     info: { version: VERSION, engine: { name: info.name, version: info.version, via: info.via }, image: info.image, socket: paths.socket },
+    runtime: { kind: info.kind, name: info.name, version: info.version },
     httpPort: config.MCP_BRIDGE_HTTP_PORT,
     log: log.child({ component: 'health' }),
   });

@@ -14,8 +14,15 @@ export class DaemonMetrics {
   private readonly toolCallSeconds: Histogram<'server' | 'outcome'>;
   private readonly counts: RunCounts = { total: 0, success: 0, error: 0, timeout: 0, validation_error: 0, toolCalls: 0 };
 
-  constructor(poolStats: () => PoolStatus, options: { processMetrics?: boolean } = {}) {
+  constructor(poolStats: () => PoolStatus, options: { processMetrics?: boolean; runtime?: { kind: string; name: string; version: string } } = {}) {
     const registers = [this.registry];
+    if (options.runtime) {
+      // Which runtime serves the sandboxes, as Prometheus' info convention has it: a constant 1 with labels.
+      new Gauge({ name: `${PREFIX}runtime_info`, help: 'The sandbox runtime (docker, podman or bwrap) and its version.', labelNames: ['runtime', 'name', 'version'], registers }).set(
+        { runtime: options.runtime.kind, name: options.runtime.name, version: options.runtime.version },
+        1,
+      );
+    }
     this.runs = new Counter({ name: `${PREFIX}runs_total`, help: 'Finished runs by status.', labelNames: ['status'], registers });
     for (const status of RUN_STATUSES) this.runs.inc({ status }, 0);
     this.runSeconds = new Histogram({

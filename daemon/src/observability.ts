@@ -16,6 +16,8 @@ export interface ObservabilityOptions {
   sessions?: () => SessionsStatus;
   /** Facts fixed at start (`engine` names the sandbox runtime: an engine, or bwrap). */
   info: { version: string; engine: { name: string; version: string; via: string }; image: string; socket: string };
+  /** The runtime, for the metrics' runtime_info. */
+  runtime?: { kind: string; name: string; version: string };
   /** MCP_BRIDGE_HTTP_PORT; 0 disables the health endpoint. */
   httpPort: number;
   log: Logger;
@@ -36,7 +38,7 @@ export class Observability {
   constructor(private readonly options: ObservabilityOptions) {
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
-    this.metrics = new DaemonMetrics(() => options.pool.stats());
+    this.metrics = new DaemonMetrics(() => options.pool.stats(), { ...(options.runtime ? { runtime: options.runtime } : {}) });
   }
 
   readonly uptimeSec = (): number => Math.max(0, Math.round((this.now() - this.startedAt) / 1000));

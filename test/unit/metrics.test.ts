@@ -62,3 +62,8 @@ test('the RPC router sends saved-tool methods to the skill store, refused when t
   await assert.rejects(router.handle('save_tool', { name: 'x', source: 'def x(): pass' }, ctx), (err: RpcFailure) => err.code === 'unknown_method' && /saved tools/.test(err.message));
   assert.deepEqual(await router.handle('list_tools', { server: 'gh' }, ctx), { content: [], method: 'list_tools' });
 });
+
+test('the metrics name the sandbox runtime', async () => {
+  const m = new DaemonMetrics(pool, { processMetrics: false, runtime: { kind: 'bwrap', name: 'bwrap', version: '0.8.0' } });
+  assert.match((await m.exposition()).body, /^mcp_code_mode_runtime_info\{runtime="bwrap",name="bwrap",version="0.8.0"\} 1$/m);
+});
