@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { formatIssues, RunInputSchema, type RunResult, type ServerInfo, type SkillSource } from '@mcp-code-mode/protocol';
+import { formatIssues, RunInputSchema, type RunAttachment, type RunResult, type ServerInfo, type SkillSource } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
 import type { SandboxPool } from '../pool/sandbox-pool.js';
 import { RpcFailure } from '../rpc/rpc-failure.js';
@@ -8,6 +8,7 @@ import type { Sandbox } from '../sandbox/sandbox.js';
 import { leaseSession, resolveSession, SessionRefusal, type SessionTarget } from '../sessions/session-lease.js';
 import type { SessionManager } from '../sessions/session-manager.js';
 import type { SkillStore } from '../skills/skill-store.js';
+import type { AttachmentLimits } from './attachments.js';
 import type { StreamName } from './output.js';
 import { validationResult, type Ended } from './results.js';
 import { RunLoop } from './run-loop.js';
@@ -20,6 +21,8 @@ export interface RunLimits {
   maxCodeBytes: number;
   maxToolCalls: number;
   maxConcurrentCalls: number;
+  /** MCP_BRIDGE_MAX_IMAGES & co.; absent: runs return no images or files. */
+  attachments?: AttachmentLimits;
 }
 
 export interface RunServiceDeps {
@@ -37,6 +40,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Output as it arrives (only the part within the cap). */
   onOutput?: (stream: StreamName, text: string) => void;
+  /** The data of each image and exported file, as it arrives (the result holds their metadata). */
+  onAttachment?: (attachment: RunAttachment) => void;
 }
 
 /** A run's hold on its sandbox, whichever gave it: released with the outcome, which may decorate the result. */
@@ -124,6 +129,8 @@ export class RunService {
           signal: control.signal,
           router: this.deps.router,
           onOutput: options.onOutput,
+          attachmentLimits: limits.attachments,
+          onAttachment: options.onAttachment,
         }).run();
       } catch (err) {
         // A loop that failed leaves its sandbox in an unknown state.
