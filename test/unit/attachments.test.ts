@@ -135,3 +135,25 @@ test('the shim returns the text, then an image per image and a resource per file
   ]);
   assert.deepEqual(toToolResult({ result: withAttachments, text: 't' }).content, [{ type: 'text', text: 't' }]);
 });
+
+test('the CLI writes images and exports into the directory, under names that stay inside it', async () => {
+  const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { writeAttachments } = await import('../../packages/cli/src/attachment-files.ts');
+  const dir = await mkdtemp(join(tmpdir(), 'attachments-test-'));
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const paths = await writeAttachments(
+    [
+      { kind: 'image', mimeType: 'image/png', data: b64('png1') },
+      { kind: 'file', mimeType: 'text/csv', data: b64('a,b\n'), name: 'out.csv' },
+      { kind: 'file', mimeType: 'text/plain', data: b64('evil'), name: '../../etc/passwd' },
+      { kind: 'image', mimeType: 'image/jpeg', data: b64('jpg') },
+    ],
+    join(dir, 'made'),
+  );
+  assert.deepEqual(paths, ['image-1.png', 'out.csv', 'passwd', 'image-2.jpg'].map((n) => join(dir, 'made', n)));
+  assert.equal(await readFile(paths[1]!, 'utf8'), 'a,b\n');
+  assert.deepEqual(await writeAttachments([]), []);
+  await rm(dir, { recursive: true });
+});
