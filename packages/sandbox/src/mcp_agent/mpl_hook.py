@@ -3,7 +3,7 @@
 A one-shot import hook: when the code first imports ``matplotlib``, the hook lets the import run
 and then sets the default backend to ``mcp_agent.mpl_backend``. The environment variable MPLBACKEND
 would do it too, but subprocesses inherit it and cannot import the agent (it lives in memory).
-A backend the code picks itself (``matplotlib.use``, MPLBACKEND) still wins.
+A backend the code picks itself (``matplotlib.use``, or MPLBACKEND other than the image's Agg) still wins.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ class _Loader(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         self._inner.exec_module(module)
-        if "MPLBACKEND" not in os.environ:
+        # The data image sets MPLBACKEND=Agg so that nothing looks for a display: that one is ours to replace.
+        if os.environ.get("MPLBACKEND", "agg").lower() == "agg":
             module.rcParams["backend"] = BACKEND  # type: ignore[attr-defined]
 
 
