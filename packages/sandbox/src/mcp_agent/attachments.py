@@ -182,18 +182,20 @@ def _open_pil(data: bytes, what: str, problem: str) -> Any:
 
 
 def _figure_png(figure: Any, cap: int) -> bytes:
-    dpi = float(figure.get_dpi())
+    dpi = tried = float(figure.get_dpi())
     for _ in range(_RENDER_TRIES):
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=dpi)
-        data = buffer.getvalue()
+        data, tried = buffer.getvalue(), dpi
         if len(data) <= cap:
             return data
         # PNG size grows about with the pixel count, so with the square of the dpi.
         dpi = max(_MIN_DPI, dpi * (cap / len(data)) ** 0.5 * 0.9)
+        if dpi == tried:
+            break
     raise ValueError(
         "show_image: the figure is %d bytes as PNG even drawn at %d dpi, over the %d-byte limit "
-        "(MCP_BRIDGE_MAX_IMAGE_BYTES); make it smaller (figsize, dpi) or simpler" % (len(data), dpi, cap)
+        "(MCP_BRIDGE_MAX_IMAGE_BYTES); make it smaller (figsize, dpi) or simpler" % (len(data), tried, cap)
     )
 
 
