@@ -120,6 +120,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       maxCodeBytes: config.MCP_BRIDGE_MAX_CODE_BYTES,
       maxToolCalls: config.MCP_BRIDGE_MAX_TOOL_CALLS,
       maxConcurrentCalls: config.MCP_BRIDGE_MAX_CONCURRENT_CALLS,
+      attachments: {
+        maxImages: config.MCP_BRIDGE_MAX_IMAGES,
+        maxImageBytes: config.MCP_BRIDGE_MAX_IMAGE_BYTES,
+        maxExportBytes: config.MCP_BRIDGE_MAX_EXPORT_BYTES,
+      },
     },
     log: log.child({ component: 'runs' }),
     sessions,

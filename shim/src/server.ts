@@ -9,7 +9,7 @@ import {
   ReadResourceRequestSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { RunLimitsInfo, RunResponse, RunResult } from '@mcp-code-mode/protocol';
+import type { RunAttachment, RunLimitsInfo, RunResponse, RunResult } from '@mcp-code-mode/protocol';
 import { ControlError, type RunCall } from '@mcp-code-mode/client';
 import type { IndexSource } from './index-source.js';
 import { CAPABILITIES_URI, runPythonTool, SANDBOX_MANUAL, serverInstructions, TOOL_NAME } from './manual.js';
@@ -198,10 +198,35 @@ async function runWithAutostart(deps: ShimDeps, call: RunCall, options: Paramete
  */
 export function toToolResult(response: RunResponse, structured = false): CallToolResult {
   return {
-    content: [{ type: 'text', text: response.text }],
+    content: [{ type: 'text', text: response.text }, ...(response.attachments ?? []).map(attachmentContent)],
     ...(structured ? { structuredContent: response.result as unknown as Record<string, unknown> } : {}),
     isError: response.result.status !== 'success',
   };
+}
+
+/** An image as MCP image content; an exported file as an embedded resource (text when it is UTF-8 text). */
+function attachmentContent(attachment: RunAttachment): CallToolResult['content'][number] {
+  if (attachment.kind === 'image') return { type: 'image', data: attachment.data, mimeType: attachment.mimeType };
+  const uri = attachment.uri ?? `mcp-code-mode://exports/${attachment.name ?? 'file'}`;
+  const text = textOf(attachment);
+  return {
+    type: 'resource',
+    resource: text !== undefined ? { uri, mimeType: attachment.mimeType, text } : { uri, mimeType: attachment.mimeType, blob: attachment.data },
+  };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The file's text when its type is textual and its bytes are valid UTF-8, else undefined (sent as a blob). */
+function textOf(attachment: RunAttachment): string | undefined {
+  const type = attachment.mimeType;
+  const textual = type.startsWith('text/') || /[/+](json|xml|csv|yaml|x-yaml|javascript|toml)$/.test(type.split(';')[0]!.trim());
+  if (!textual) return undefined;
+  try {
+    return utf8.decode(Buffer.from(attachment.data, 'base64'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** A run that got no answer from the daemon, as a result value with the same shape as any other. */

@@ -144,7 +144,7 @@ print(json.dumps({"uid": os.getuid(), "gid": os.getgid(), "root": root, "backend
       uid: 65534,
       gid: 65534,
       root: 'EROFS',
-      backend: 'agg',
+      backend: 'module://mcp_agent.mpl_backend',
       png: true,
       mods: ['PIL', 'bs4', 'lxml', 'matplotlib', 'numpy', 'openpyxl', 'pandas', 'scipy', 'yaml'],
       pip: false,

@@ -1,4 +1,4 @@
-import { formatIssues, RunRequestSchema, type OutputMode, type RunResponse, type RunStreamEvent } from '@mcp-code-mode/protocol';
+import { formatIssues, RunRequestSchema, type OutputMode, type RunAttachment, type RunResponse, type RunStreamEvent } from '@mcp-code-mode/protocol';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors.js';
 import { BusyError, ShuttingDownError } from '../pool/run-gate.js';
@@ -41,12 +41,14 @@ export function registerRunRoute(app: FastifyInstance, deps: RunRouteDeps): void
       reply.raw.flushHeaders();
     }
     try {
+      const attachments: RunAttachment[] = [];
       const result = await deps.runs.run(input, {
         signal: cancel.signal,
+        onAttachment: (attachment) => attachments.push(attachment),
         ...(streaming ? { onOutput: (stream, text) => reply.raw.write(line({ type: 'output', stream, text })) } : {}),
       });
       deps.onRun?.(result.status, result.durationMs);
-      const body: RunResponse = { result, text: renderResult(result, outputMode ?? deps.outputMode) };
+      const body: RunResponse = { result, text: renderResult(result, outputMode ?? deps.outputMode), ...(attachments.length > 0 ? { attachments } : {}) };
       if (!streaming) return body;
       reply.raw.end(line({ type: 'result', ...body }));
       return reply;

@@ -48,7 +48,22 @@ export function modelView(result: RunResult): Record<string, unknown> {
   if (result.truncated) view.truncated = result.truncated;
   // The model must see the id to pass it on, and learn when its session has ended.
   if (result.session) view.session = result.session;
+  const follows = attachmentsLine(result);
+  if (follows) view.attachments = follows;
+  if (result.attachmentsRefused) view.attachmentsRefused = result.attachmentsRefused;
   return view;
+}
+
+/** "2 images and 1 file follow": the model learns that content comes after this text, and how much. */
+export function attachmentsLine(result: RunResult): string | undefined {
+  const images = result.images?.length ?? 0;
+  const files = result.exports?.length ?? 0;
+  const parts = [
+    ...(images > 0 ? [`${images} image${images === 1 ? '' : 's'}`] : []),
+    ...(files > 0 ? [`${files} file${files === 1 ? '' : 's'}`] : []),
+  ];
+  if (parts.length === 0) return undefined;
+  return `${parts.join(' and ')} follow${images + files === 1 ? 's' : ''}`;
 }
 
 function compactText(result: RunResult): string {
@@ -57,6 +72,9 @@ function compactText(result: RunResult): string {
   if (result.stderr.length > 0) parts.push(`[stderr]\n${result.stderr.join('\n')}`);
   if (result.error?.traceback) parts.push(result.error.traceback.trimEnd());
   else if (result.error && result.status !== 'success') parts.push(`${result.error.type}: ${result.error.message}`);
+  const follows = attachmentsLine(result);
+  if (follows) parts.push(`[${follows}]`);
+  if (result.attachmentsRefused) parts.push(`[not returned: ${result.attachmentsRefused.join('; ')}]`);
   const session = result.session;
   if (session) parts.push(session.state === 'open' ? `[session ${session.id}, open until ${session.expiresAt}]` : `[session ${session.id} ended: ${session.reason}]`);
   return parts.join('\n');

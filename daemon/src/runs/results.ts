@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { DaemonErrorType, ResultFrame, RunResult } from '@mcp-code-mode/protocol';
 import type { SandboxDeath } from '../runtimes/runtime.js';
+import type { AttachmentMetadata } from './attachments.js';
 import type { OutputCollector } from './output.js';
 import { deathError } from './sandbox-death.js';
 
@@ -46,6 +47,8 @@ export interface ResultContext {
   toolCalls: number;
   timeoutSec: number;
   started: number;
+  /** Images and exports kept before the run ended, however it ended. */
+  attachments?: AttachmentMetadata;
 }
 
 /** Whatever happened on the sandbox, as a RunResult value (never an exception). */
@@ -61,6 +64,7 @@ export function outcomeToResult(outcome: Outcome, ctx: ResultContext): Ended {
     ...(output.truncated
       ? { truncated: { limitBytes: ctx.maxOutputBytes, stdoutBytesDropped: output.dropped.stdout, stderrBytesDropped: output.dropped.stderr } }
       : {}),
+    ...ctx.attachments,
   };
   switch (outcome.kind) {
     case 'result': {

@@ -1,7 +1,8 @@
-import type { AgentFrame, RpcFrame, ServerInfo, SkillSource } from '@mcp-code-mode/protocol';
+import type { AgentFrame, RpcFrame, RunAttachment, ServerInfo, SkillSource } from '@mcp-code-mode/protocol';
 import { RpcFailure } from '../rpc/rpc-failure.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
+import { AttachmentCollector, type AttachmentLimits } from './attachments.js';
 import { OutputCollector, type StreamName } from './output.js';
 import { outcomeToResult, type Ended, type Outcome } from './results.js';
 
@@ -25,6 +26,10 @@ export interface RunContext {
   signal: AbortSignal;
   router: RpcRouter;
   onOutput?: ((stream: StreamName, text: string) => void) | undefined;
+  /** The caps on images and exports; absent: the code may return none. */
+  attachmentLimits?: AttachmentLimits | undefined;
+  /** The data of each image or export kept, as it arrives. */
+  onAttachment?: ((attachment: RunAttachment) => void) | undefined;
 }
 
 /**
@@ -34,6 +39,7 @@ export interface RunContext {
  */
 export class RunLoop {
   private readonly output: OutputCollector;
+  private readonly attachments: AttachmentCollector;
   private readonly allowed: ReadonlySet<string>;
   private readonly pending = new Map<string, AbortController>();
   /** call_tool RPCs waiting for one of the concurrent slots, in order. */
@@ -47,6 +53,7 @@ export class RunLoop {
 
   constructor(private readonly ctx: RunContext) {
     this.output = new OutputCollector(ctx.maxOutputBytes);
+    this.attachments = new AttachmentCollector(ctx.attachmentLimits ?? { maxImages: 0, maxImageBytes: 1, maxExportBytes: 0 }, ctx.onAttachment);
     this.allowed = new Set(ctx.servers.map((s) => s.name));
   }
 
@@ -70,6 +77,7 @@ export class RunLoop {
           discovered: this.ctx.discovered,
           maxOutputBytes: this.ctx.maxOutputBytes,
           ...(this.ctx.skills ? { skills: this.ctx.skills } : {}),
+          ...(this.ctx.attachmentLimits ? { attachments: this.ctx.attachmentLimits } : {}),
         });
       } catch (err) {
         // A frame the sandbox would refuse (over the channel's cap): nothing ran, the sandbox is sound.
@@ -109,6 +117,9 @@ export class RunLoop {
         return;
       case 'rpc':
         void this.answer(frame);
+        return;
+      case 'attachment':
+        if (frame.re === this.executeId) this.attachments.add(frame);
         return;
       case 'rpc_cancel':
         this.pending.get(frame.re)?.abort();
@@ -204,6 +215,7 @@ export class RunLoop {
         toolCalls: Math.min(this.toolCalls, this.ctx.maxToolCalls),
         timeoutSec: this.ctx.timeoutSec,
         started: this.ctx.started,
+        attachments: this.attachments.metadata(),
       }),
     );
   }

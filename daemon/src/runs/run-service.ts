@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { formatIssues, RunInputSchema, unknownRunFields, type RunResult, type ServerInfo, type SkillSource } from '@mcp-code-mode/protocol';
+import { formatIssues, RunInputSchema, unknownRunFields, type RunAttachment, type RunResult, type ServerInfo, type SkillSource } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
 import type { SandboxPool } from '../pool/sandbox-pool.js';
 import { RpcFailure } from '../rpc/rpc-failure.js';
@@ -9,6 +9,7 @@ import { leaseSession, resolveSession, SessionRefusal, type SessionTarget } from
 import type { SessionManager } from '../sessions/session-manager.js';
 import type { SkillStore } from '../skills/skill-store.js';
 import { annotateSummary, clampTimeout, ignoredFieldsNote } from './clamp.js';
+import type { AttachmentLimits } from './attachments.js';
 import type { StreamName } from './output.js';
 import { validationResult, type Ended } from './results.js';
 import { RunLoop } from './run-loop.js';
@@ -21,6 +22,8 @@ export interface RunLimits {
   maxCodeBytes: number;
   maxToolCalls: number;
   maxConcurrentCalls: number;
+  /** MCP_BRIDGE_MAX_IMAGES & co.; absent: runs return no images or files. */
+  attachments?: AttachmentLimits;
 }
 
 export interface RunServiceDeps {
@@ -38,6 +41,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Output as it arrives (only the part within the cap). */
   onOutput?: (stream: StreamName, text: string) => void;
+  /** The data of each image and exported file, as it arrives (the result holds their metadata). */
+  onAttachment?: (attachment: RunAttachment) => void;
 }
 
 /** A run's hold on its sandbox, whichever gave it: released with the outcome, which may decorate the result. */
@@ -138,6 +143,8 @@ export class RunService {
           signal: control.signal,
           router: this.deps.router,
           onOutput: options.onOutput,
+          attachmentLimits: limits.attachments,
+          onAttachment: options.onAttachment,
         }).run();
       } catch (err) {
         // A loop that failed leaves its sandbox in an unknown state.

@@ -18,7 +18,7 @@ Usage:
   mcp-code-mode service install|uninstall   start the daemon at login (systemd user unit / launchd agent)
   mcp-code-mode client-config claude-code|claude-desktop|cursor|vscode|gemini|codex
                                             print the snippet that registers the shim in that client
-  mcp-code-mode run [-c CODE | FILE | -] [--timeout N] [--servers a,b] [--session new|ID] [--json] [--output-mode toon|json|compact]
+  mcp-code-mode run [-c CODE | FILE | -] [--timeout N] [--servers a,b] [--session new|ID] [--json] [--output-mode toon|json|compact] [--out DIR]
                                             send one run to the daemon and print its result (--session: keep state across runs)
   mcp-code-mode sessions list [--json]      the open sessions, with their ids
   mcp-code-mode sessions end ID             end a session; its container is removed

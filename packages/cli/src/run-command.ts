@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { OutputMode } from '@mcp-code-mode/protocol';
 import { ControlClient, statePaths } from '@mcp-code-mode/client';
+import { writeAttachments } from './attachment-files.js';
 import { UsageError, type CliContext } from './context.js';
 
 async function readCode(positionals: string[], inline: string | undefined, stdin: AsyncIterable<Buffer | string>): Promise<string> {
@@ -28,6 +29,8 @@ export async function runCommand(args: string[], ctx: CliContext & { stdin: Asyn
       session: { type: 'string' },
       json: { type: 'boolean', default: false },
       'output-mode': { type: 'string' },
+      /** Where the run's images and exported files go; a new temporary directory by default. */
+      out: { type: 'string' },
     },
   });
   const code = await readCode(positionals, values.code, ctx.stdin);
@@ -44,6 +47,9 @@ export async function runCommand(args: string[], ctx: CliContext & { stdin: Asyn
     ...(mode ? { outputMode: mode as OutputMode } : {}),
   });
   ctx.stdout.write((values.json ? JSON.stringify(response.result, null, 2) : response.text) + '\n');
+  const paths = await writeAttachments(response.attachments ?? [], values.out);
+  // With --json, stdout stays one JSON document: the paths go to stderr.
+  for (const path of paths) (values.json ? ctx.stderr : ctx.stdout).write(`wrote ${path}\n`);
   const status = response.result.status;
   return status === 'success' ? 0 : status === 'validation_error' ? 2 : status === 'timeout' ? 124 : 1;
 }

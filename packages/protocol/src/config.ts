@@ -136,6 +136,12 @@ export const EnvConfigSchema = z.object({
   MCP_BRIDGE_MAX_TOOL_CALLS: int('MCP_BRIDGE_MAX_TOOL_CALLS', 1, 1_000_000).default(1000),
   /** Tool calls of one run in flight at once; more wait their turn (asyncio.gather of thousands stays bounded). */
   MCP_BRIDGE_MAX_CONCURRENT_CALLS: int('MCP_BRIDGE_MAX_CONCURRENT_CALLS', 1, 4096).default(64),
+  /** Images one run may return (show_image, plt.show); 0 turns images off. */
+  MCP_BRIDGE_MAX_IMAGES: int('MCP_BRIDGE_MAX_IMAGES', 0, 64).default(8),
+  /** Each image's PNG, at most; a bigger figure is re-rendered smaller, else refused. Under the frame cap with base64's growth. */
+  MCP_BRIDGE_MAX_IMAGE_BYTES: byteSize('MCP_BRIDGE_MAX_IMAGE_BYTES', 1024, 4 * 1024 * 1024).default(1024 * 1024),
+  /** All the files one run exports (export_file), together; 0 turns exports off. */
+  MCP_BRIDGE_MAX_EXPORT_BYTES: byteSize('MCP_BRIDGE_MAX_EXPORT_BYTES', 0, 64 * 1024 * 1024).default(4 * 1024 * 1024),
 });
 export type EnvConfig = z.infer<typeof EnvConfigSchema>;
 export const ENV_VARIABLES = Object.keys(EnvConfigSchema.shape) as (keyof EnvConfig)[];

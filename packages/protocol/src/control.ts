@@ -15,8 +15,23 @@ export const RunRequestSchema = z.looseObject({
 });
 export type RunRequest = z.infer<typeof RunRequestSchema>;
 
-/** Answer of `POST /v1/run`: the full result and its rendering for the model. */
-export const RunResponseSchema = z.object({ result: RunResultSchema, text: z.string() });
+/** The data of one image or exported file of a run; its metadata is in the result's `images` or `exports`. */
+export const RunAttachmentSchema = z.object({
+  kind: z.enum(['image', 'file']),
+  mimeType: z.string(),
+  /** base64 */
+  data: z.string(),
+  /** Exports only: the file's name and the resource URI it is returned under. */
+  name: z.string().optional(),
+  uri: z.string().optional(),
+});
+export type RunAttachment = z.infer<typeof RunAttachmentSchema>;
+
+/**
+ * Answer of `POST /v1/run`: the full result, its rendering for the model, and the data of its images
+ * and exports (kept out of `result` so that the result stays small enough to read).
+ */
+export const RunResponseSchema = z.object({ result: RunResultSchema, text: z.string(), attachments: z.array(RunAttachmentSchema).optional() });
 export type RunResponse = z.infer<typeof RunResponseSchema>;
 
 /** One catalogue of control API error codes; docs/ERRORS.md lists every one (a test checks). */

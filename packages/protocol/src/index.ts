@@ -19,6 +19,8 @@ export {
   ResultFrameSchema,
   RpcFrameSchema,
   RpcCancelFrameSchema,
+  AttachmentFrameSchema,
+  MAX_ATTACHMENT_NAME_LENGTH,
   AgentFrameSchema,
   PingFrameSchema,
   ExecuteFrameSchema,
@@ -37,6 +39,7 @@ export type {
   StreamFrame,
   ResultFrame,
   RpcFrame,
+  AttachmentFrame,
   HostFrame,
   ExecuteFrame,
   SkillSource,
@@ -51,12 +54,14 @@ export {
   RunResultSchema,
   CLIENT_INJECTED_FIELDS,
   unknownRunFields,
+  ImageInfoSchema,
+  ExportInfoSchema,
 } from './run.js';
 export { IndexServerSchema, IndexToolSchema, RunLimitsInfoSchema, ServerIndexSchema } from './server-index.js';
 export type { IndexServer, IndexTool, RunLimitsInfo, ServerIndex } from './server-index.js';
-export type { OutputMode, RunInput, RunStatus, Truncation, RunResult } from './run.js';
-export { RunRequestSchema, RunResponseSchema, ERROR_CODES, CLIENT_ERROR_CODES, ErrorBodySchema } from './control.js';
-export type { RunRequest, RunResponse, ErrorCode, ClientErrorCode, ErrorBody } from './control.js';
+export type { OutputMode, RunInput, RunStatus, Truncation, RunResult, ImageInfo, ExportInfo } from './run.js';
+export { RunRequestSchema, RunResponseSchema, RunAttachmentSchema, ERROR_CODES, CLIENT_ERROR_CODES, ErrorBodySchema } from './control.js';
+export type { RunRequest, RunResponse, RunAttachment, ErrorCode, ClientErrorCode, ErrorBody } from './control.js';
 export { OutputEventSchema, ResultEventSchema, ErrorEventSchema, RunStreamEventSchema } from './stream.js';
 export type { OutputEvent, RunStreamEvent } from './stream.js';
 export { DAEMON_ERROR_TYPES, DaemonErrorTypeSchema, isDaemonErrorType } from './outcomes.js';

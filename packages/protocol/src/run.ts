@@ -58,6 +58,24 @@ export const TruncationSchema = z.object({
 });
 export type Truncation = z.infer<typeof TruncationSchema>;
 
+/** An image the code returned (show_image, plt.show), without its data: that follows as MCP image content. */
+export const ImageInfoSchema = z.object({
+  mimeType: z.string(),
+  bytes: z.number().int().nonnegative(),
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+});
+export type ImageInfo = z.infer<typeof ImageInfoSchema>;
+
+/** A file the code exported (export_file), without its data: that follows as an embedded MCP resource. */
+export const ExportInfoSchema = z.object({
+  name: z.string(),
+  uri: z.string(),
+  mimeType: z.string(),
+  bytes: z.number().int().nonnegative(),
+});
+export type ExportInfo = z.infer<typeof ExportInfoSchema>;
+
 export const RunResultSchema = z.object({
   status: RunStatusSchema,
   summary: z.string(),
@@ -73,5 +91,10 @@ export const RunResultSchema = z.object({
   truncated: TruncationSchema.optional(),
   /** Present when the run asked for a session: the id to pass next time, or why it ended. */
   session: RunSessionSchema.optional(),
+  /** Images and exported files, in the order the code made them; absent when there are none. */
+  images: z.array(ImageInfoSchema).optional(),
+  exports: z.array(ExportInfoSchema).optional(),
+  /** Why attachments the code sent were not returned (over a cap); absent when none were refused. */
+  attachmentsRefused: z.array(z.string()).optional(),
 });
 export type RunResult = z.infer<typeof RunResultSchema>;

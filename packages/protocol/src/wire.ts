@@ -97,6 +97,25 @@ export const RpcFrameSchema = z.object({
   params: z.record(z.string(), z.unknown()),
 });
 export const RpcCancelFrameSchema = z.object({ ...base, type: z.literal('rpc_cancel'), re });
+/** Longest attachment name (a file name, without its directory), in code points. */
+export const MAX_ATTACHMENT_NAME_LENGTH = 255;
+/**
+ * An image (show_image, plt.show) or an exported file (export_file) of the running code, in its own
+ * frame so that it never passes through stdout. `data` is base64 of `bytes` bytes.
+ */
+export const AttachmentFrameSchema = z.object({
+  ...base,
+  type: z.literal('attachment'),
+  re,
+  kind: z.enum(['image', 'file']),
+  mimeType: z.string().min(1).max(MAX_ATTACHMENT_NAME_LENGTH),
+  name: z.string().min(1).max(MAX_ATTACHMENT_NAME_LENGTH),
+  data: z.string(),
+  bytes: z.number().int().nonnegative(),
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+});
+export type AttachmentFrame = z.infer<typeof AttachmentFrameSchema>;
 
 export const AgentFrameSchema = z.discriminatedUnion('type', [
   ReadyFrameSchema,
@@ -105,6 +124,7 @@ export const AgentFrameSchema = z.discriminatedUnion('type', [
   ResultFrameSchema,
   RpcFrameSchema,
   RpcCancelFrameSchema,
+  AttachmentFrameSchema,
 ]);
 export type AgentFrame = z.infer<typeof AgentFrameSchema>;
 export type ReadyFrame = z.infer<typeof ReadyFrameSchema>;
@@ -133,6 +153,14 @@ export const ExecuteFrameSchema = z.object({
   maxOutputBytes: z.number().int().positive(),
   /** The saved tools of the user's state directory; absent means none. */
   skills: z.array(SkillSourceSchema).optional(),
+  /** What the code may send back as attachments (MCP_BRIDGE_MAX_IMAGES & co.); absent means none. */
+  attachments: z
+    .object({
+      maxImages: z.number().int().nonnegative(),
+      maxImageBytes: z.number().int().positive(),
+      maxExportBytes: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export const RpcResultFrameSchema = z.union([
   // A result the tool left undefined is not in the JSON at all.

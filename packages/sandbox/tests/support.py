@@ -66,6 +66,7 @@ class Run:
         self.streams: List[Dict[str, Any]] = []
         self.rpcs: List[Dict[str, Any]] = []
         self.cancels: List[Dict[str, Any]] = []
+        self.attachments: List[Dict[str, Any]] = []
         self.result: Dict[str, Any] = {}
 
     @property
@@ -165,9 +166,11 @@ class FakeHost:
         max_output: int = 65536,
         on_rpc: Optional[RpcHandler] = None,
         timeout: float = 30.0,
+        attachments: Optional[Dict[str, int]] = None,
     ) -> Run:
+        extra = {"attachments": attachments} if attachments else {}
         execute_id = self.send(
-            "execute", code=code, servers=list(servers), discovered=list(discovered), maxOutputBytes=max_output
+            "execute", code=code, servers=list(servers), discovered=list(discovered), maxOutputBytes=max_output, **extra
         )
         run = Run()
         deadline = time.monotonic() + timeout
@@ -185,6 +188,8 @@ class FakeHost:
                 if on_rpc is None:
                     raise AssertionError("unexpected rpc %r" % frame)
                 on_rpc(self, frame)
+            elif kind == "attachment" and frame["re"] == execute_id:
+                run.attachments.append(frame)
             elif kind == "rpc_cancel":
                 run.cancels.append(frame)
             elif kind == "result" and frame["re"] == execute_id:

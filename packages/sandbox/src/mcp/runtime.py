@@ -41,6 +41,14 @@ Saved tools (kept by the daemon in the user's state directory, for every later r
     runtime.list_saved_tools()                    (name, docstring[, error]) of each saved tool
     runtime.delete_saved_tool(name)               remove one
 
+Images and files back to the client (after the printed text; each in its own frame):
+    runtime.show_image(x)                        a matplotlib figure, a PIL image, PNG/JPEG bytes or a path;
+                                                  plt.show() does it for every open figure
+    runtime.export_file(path, mime_type=None)    a file under /tmp or /workspace, as an MCP resource
+    runtime.list_exports()                       what this run has exported
+Caps: MCP_BRIDGE_MAX_IMAGES per run, MCP_BRIDGE_MAX_IMAGE_BYTES each (a figure over it is drawn
+smaller), MCP_BRIDGE_MAX_EXPORT_BYTES for all exports; past them, a ValueError says which.
+
 Results: a tool's ``structuredContent`` when present, else its lone text content (decoded when
 it is JSON), else the content list. Dicts in results allow ``x["k"]`` and ``x.k``. A result with
 ``isError`` raises ``MCPError`` carrying the tool's text; a call the host refuses raises
@@ -72,6 +80,9 @@ __all__ = [
     "list_servers",
     "list_servers_sync",
     "delete_saved_tool",
+    "export_file",
+    "list_exports",
+    "show_image",
     "list_saved_tools",
     "list_tools",
     "list_tools_sync",
@@ -119,6 +130,16 @@ class SavedToolStore(Protocol):
     def delete(self, name: str) -> None: ...
 
 
+class AttachmentSink(Protocol):
+    """What the agent provides for images and exports (mcp_agent.attachments.Attachments)."""
+
+    def show_image(self, image: Any, name: Optional[str] = None) -> AttrDict: ...
+
+    def export_file(self, path: Any, mime_type: Optional[str] = None) -> AttrDict: ...
+
+    def exports(self) -> Tuple[AttrDict, ...]: ...
+
+
 class _Binding:
     def __init__(
         self,
@@ -126,7 +147,9 @@ class _Binding:
         servers: Sequence[Mapping[str, Any]],
         discovered: Sequence[str],
         tools: Optional[SavedToolStore] = None,
+        attachments: Optional[AttachmentSink] = None,
     ) -> None:
+        self.attachments = attachments
         self.host = host
         self.servers = tuple(servers)
         self.discovered = tuple(discovered)
@@ -139,10 +162,14 @@ _binding: Optional[_Binding] = None
 
 
 def _bind(
-    host: Host, servers: Sequence[Mapping[str, Any]], discovered: Sequence[str], tools: Optional[SavedToolStore] = None
+    host: Host,
+    servers: Sequence[Mapping[str, Any]],
+    discovered: Sequence[str],
+    tools: Optional[SavedToolStore] = None,
+    attachments: Optional[AttachmentSink] = None,
 ) -> None:
     global _binding
-    _binding = _Binding(host, servers, discovered, tools)
+    _binding = _Binding(host, servers, discovered, tools, attachments)
 
 
 def _current() -> _Binding:
@@ -201,7 +228,9 @@ def capability_summary() -> str:
         "Results: structuredContent, else the text (JSON-decoded), else the content list; "
         "dicts allow x['k'] and x.k. Tool errors raise runtime.MCPError. Only printed output is returned.\n"
         "Saved tools: runtime.save_tool(func) (or @runtime.save_tool) keeps a function for later runs, "
-        "which import it with `from skills import name`; list_saved_tools(), delete_saved_tool(name)."
+        "which import it with `from skills import name`; list_saved_tools(), delete_saved_tool(name).\n"
+        "Images and files back: plt.show() or runtime.show_image(fig_or_png); "
+        "runtime.export_file(path) for a file under /tmp or /workspace; list_exports()."
     ) % loaded
 
 
@@ -450,3 +479,31 @@ def list_saved_tools() -> Tuple[AttrDict, ...]:
 def delete_saved_tool(name: str) -> None:
     """Remove a saved tool; raises MCPError (code ``unknown_saved_tool``) when there is none of that name."""
     _tools().delete(name)
+
+
+# ---- images and files back to the client --------------------------------------------------
+
+
+def _attachments() -> AttachmentSink:
+    sink = _current().attachments
+    if sink is None:
+        raise MCPError("images and files are only returned inside run_python", code="not_connected")
+    return sink
+
+
+def show_image(image: Any, name: Optional[str] = None) -> AttrDict:
+    """Return ``image`` to the client as an MCP image after the text: a matplotlib figure, a PIL image,
+    PNG or JPEG bytes, or a path. Returns its mimeType, bytes, width and height. ValueError past the caps."""
+    return _attachments().show_image(image, name)
+
+
+def export_file(path: Any, mime_type: Optional[str] = None) -> AttrDict:
+    """Return a file written under /tmp or /workspace to the client as an MCP embedded resource (text
+    for UTF-8 text, else a base64 blob); ``mime_type`` defaults to one guessed from the name.
+    ValueError for another path or past MCP_BRIDGE_MAX_EXPORT_BYTES."""
+    return _attachments().export_file(path, mime_type)
+
+
+def list_exports() -> Tuple[AttrDict, ...]:
+    """The files this run has exported: name, path, mimeType, bytes."""
+    return _attachments().exports()

@@ -34,11 +34,12 @@ class Channel:
     def next_id(self) -> str:
         return "a%d" % next(self._ids)
 
-    def send(self, kind: str, **fields: Any) -> str:
+    # Positional-only: a frame may have a field named `kind` (attachment).
+    def send(self, kind: str, /, **fields: Any) -> str:
         """Send one message and return its id; raises ChannelClosed, or FrameError/TypeError/ValueError."""
         return self.send_with_id(self.next_id(), kind, **fields)
 
-    def send_with_id(self, message_id: str, kind: str, **fields: Any) -> str:
+    def send_with_id(self, message_id: str, kind: str, /, **fields: Any) -> str:
         """``send`` with an id taken earlier, for callers that must register it before the answer can come."""
         message: Dict[str, Any] = {"v": PROTOCOL_VERSION, "type": kind, "id": message_id}
         message.update(fields)

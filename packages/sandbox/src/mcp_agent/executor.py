@@ -19,6 +19,8 @@ from typing import Any, Callable, Dict, Mapping, NoReturn, Optional
 
 import mcp
 from mcp import proxies, runtime, suggest
+from mcp_agent import mpl_hook
+from mcp_agent.attachments import Attachments
 from mcp_agent.capture import OutputCapture
 from mcp_agent.channel import Channel, ChannelClosed
 from mcp_agent.rpc import RpcClient
@@ -53,6 +55,7 @@ class Executor:
         # The next run's capture: made at once, prepared (pipes, pump threads) when the agent is idle.
         self._capture = OutputCapture(self._channel.diag)
         self._failure: Optional[BaseException] = None
+        mpl_hook.install()
 
     def prepare(self) -> None:
         """Make the next run's output capture now (pipes, pump threads), off the run's clock."""
@@ -116,7 +119,16 @@ class Executor:
         servers = frame["servers"]
         by_name = proxies.install(servers)
         self._skills.replace(frame.get("skills") or [])
-        runtime._bind(self._rpc, servers, frame["discovered"], SavedTools(self._rpc, self._skills, self._sources))
+        execute_id = frame["id"]
+
+        def send_attachment(**fields: Any) -> None:
+            try:
+                self._channel.send("attachment", re=execute_id, **fields)
+            except ChannelClosed:
+                return  # the daemon is gone; the reader thread ends the agent
+
+        attachments = Attachments(send_attachment, frame.get("attachments"))
+        runtime._bind(self._rpc, servers, frame["discovered"], SavedTools(self._rpc, self._skills, self._sources), attachments)
         sys.modules["__main__"] = self._main
         sys.modules[SKILLS_PACKAGE] = self._skills.package
         injected: Dict[str, Any] = {"mcp_%s" % server["alias"]: by_name[server["name"]] for server in servers}

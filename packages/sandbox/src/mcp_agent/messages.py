@@ -12,12 +12,13 @@ from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 from mcp_agent.framing import PROTOCOL_VERSION
 
 HOST_TYPES = ("ping", "execute", "rpc_result")
-AGENT_TYPES = ("ready", "pong", "stream", "result", "rpc", "rpc_cancel")
+AGENT_TYPES = ("ready", "pong", "stream", "result", "rpc", "rpc_cancel", "attachment")
 
 # The limits and rules of packages/protocol/src/wire.ts; tests/test_catalogue.py checks them
 # against the fixture generated from it.
 MAX_ID_LENGTH = 128
 MAX_METHOD_LENGTH = 64
+MAX_ATTACHMENT_NAME_LENGTH = 255
 # Frozen rather than read from `keyword.kwlist`, so that every Python version agrees with the
 # daemon (`__peg_parser__` is a keyword of Python 3.9 only).
 PYTHON_KEYWORDS = frozenset(
@@ -171,6 +172,7 @@ _SERVER = _shape(
 _SKILL = _shape((("name", _skill_name, True), ("source", _string, True)))
 _ERROR_INFO = _shape((("type", _string, True), ("message", _string, True), ("traceback", _string, False)))
 _DROPPED = _shape((("stdout", _count, True), ("stderr", _count, True)))
+_LIMITS = _shape((("maxImages", _count, True), ("maxImageBytes", _positive, True), ("maxExportBytes", _count, True)))
 _RPC_ERROR = _shape((("code", _string, True), ("message", _string, True)))
 
 _MESSAGE_FIELDS: Dict[str, Fields] = {
@@ -187,12 +189,23 @@ _MESSAGE_FIELDS: Dict[str, Fields] = {
     ),
     "rpc": (("method", _short_string(MAX_METHOD_LENGTH), True), ("params", _object, True)),
     "rpc_cancel": (("re", _id, True),),
+    "attachment": (
+        ("re", _id, True),
+        ("kind", _one_of("image", "file"), True),
+        ("mimeType", _short_string(MAX_ATTACHMENT_NAME_LENGTH), True),
+        ("name", _short_string(MAX_ATTACHMENT_NAME_LENGTH), True),
+        ("data", _string, True),
+        ("bytes", _count, True),
+        ("width", _positive, False),
+        ("height", _positive, False),
+    ),
     "execute": (
         ("code", _string, True),
         ("servers", _list_of(_SERVER), True),
         ("discovered", _list_of(_string), True),
         ("maxOutputBytes", _positive, True),
         ("skills", _list_of(_SKILL), False),
+        ("attachments", _LIMITS, False),
     ),
     # Its error is checked only when ok is false, as the zod union does: an answer that succeeded
     # carries no error to read.
