@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { ApiError } from './errors.js';
 import type { ToolHost } from './rpc/tool-host.js';
 import type { RunService } from './runs/run-service.js';
-import { registerRunRoute } from './routes/run.js';
+import { registerApprovalRoute, registerRunRoute } from './routes/run.js';
+import type { ApprovalBroker } from './approvals/approver.js';
 import { registerStatusRoute } from './routes/status.js';
 import { registerServerRoutes } from './routes/servers.js';
 import { registerSessionRoutes } from './routes/sessions.js';
@@ -23,6 +24,10 @@ export interface AppDeps {
   onRun?: (status: string, durationMs: number) => void;
   requestShutdown: () => void;
   bodyLimitBytes: number;
+  /** Answers the questions of running runs (POST /v1/runs/approvals/:id); absent: no such route. */
+  approvals?: Pick<ApprovalBroker, 'answer'>;
+  /** Re-reads what else the configuration holds (the approvals file) on POST /v1/reload. */
+  onReload?: () => Promise<void>;
 }
 
 /** The control API, built apart from listening so tests can use `inject()`. */
@@ -50,6 +55,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.status(404).send(new ApiError('not_found', `no endpoint ${request.method} ${request.url}`).body());
   });
   registerRunRoute(app, deps);
+  if (deps.approvals) registerApprovalRoute(app, deps.approvals);
   registerServerRoutes(app, deps);
   registerStatusRoute(app, deps);
   if (deps.sessions) registerSessionRoutes(app, { sessions: deps.sessions });

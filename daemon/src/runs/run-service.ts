@@ -1,6 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { formatIssues, RunInputSchema, type RunResult, type ServerInfo, type SkillSource } from '@mcp-code-mode/protocol';
+import { formatIssues, RunInputSchema, type ApprovalClosedEvent, type ApprovalEvent, type AuditCall, type RunResult, type ServerInfo, type SkillSource } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
+import type { ApprovalBroker } from '../approvals/approver.js';
+import { auditCode, type AuditLog } from '../approvals/audit-log.js';
+import type { ApprovalSettings } from '../approvals/settings.js';
 import type { SandboxPool } from '../pool/sandbox-pool.js';
 import { RpcFailure } from '../rpc/rpc-failure.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
@@ -10,7 +13,7 @@ import type { SessionManager } from '../sessions/session-manager.js';
 import type { SkillStore } from '../skills/skill-store.js';
 import type { StreamName } from './output.js';
 import { validationResult, type Ended } from './results.js';
-import { RunLoop } from './run-loop.js';
+import { RunLoop, type RunContext } from './run-loop.js';
 import { fateOf, UNKNOWN } from './sandbox-fate.js';
 
 export interface RunLimits {
@@ -31,12 +34,22 @@ export interface RunServiceDeps {
   sessions?: SessionManager<Sandbox> | undefined;
   /** Saved tools, offered to every run; absent: none. */
   skills?: SkillStore | undefined;
+  /** Absent: no call waits for approval. */
+  approvals?: { settings: ApprovalSettings; broker: ApprovalBroker } | undefined;
+  /** Absent: runs leave no audit line. */
+  audit?: AuditLog | undefined;
 }
 
 export interface RunOptions {
   signal?: AbortSignal;
   /** Output as it arrives (only the part within the cap). */
   onOutput?: (stream: StreamName, text: string) => void;
+  /** Questions for the user, and their withdrawal; without it nobody can be asked. */
+  onApproval?: (event: ApprovalEvent | ApprovalClosedEvent) => void;
+  /** The caller can put questions to its user (the MCP client declared `elicitation`). */
+  canElicit?: boolean;
+  /** The MCP client's name, for the audit log. */
+  client?: string;
 }
 
 /** A run's hold on its sandbox, whichever gave it: released with the outcome, which may decorate the result. */
@@ -65,6 +78,26 @@ export class RunService {
 
   async run(input: unknown, options: RunOptions = {}): Promise<RunResult> {
     const started = performance.now();
+    const time = new Date().toISOString();
+    const calls: AuditCall[] = [];
+    const result = await this.runOnce(input, options, started, calls);
+    const { audit } = this.deps;
+    if (audit && typeof (input as { code?: unknown })?.code === 'string') {
+      void audit.append({
+        time,
+        ...(options.client !== undefined ? { client: options.client } : {}),
+        ...(result.session?.id !== undefined ? { session: result.session.id } : {}),
+        servers: result.servers,
+        ...auditCode((input as { code: string }).code),
+        calls,
+        status: result.status,
+        durationMs: Math.round(result.durationMs),
+      });
+    }
+    return result;
+  }
+
+  private async runOnce(input: unknown, options: RunOptions, started: number, calls: AuditCall[]): Promise<RunResult> {
     const { limits } = this.deps;
     const parsed = RunInputSchema.safeParse(input);
     if (!parsed.success) return validationResult(formatIssues(parsed.error, { root: 'input', first: true }), started);
@@ -124,6 +157,8 @@ export class RunService {
           signal: control.signal,
           router: this.deps.router,
           onOutput: options.onOutput,
+          approvals: this.approvalOptions(options),
+          onToolCall: (call) => calls.push(call),
         }).run();
       } catch (err) {
         // A loop that failed leaves its sandbox in an unknown state.
@@ -136,6 +171,21 @@ export class RunService {
     } finally {
       options.signal?.removeEventListener('abort', abortRun);
     }
+  }
+
+  private approvalOptions(options: RunOptions): RunContext['approvals'] {
+    const approvals = this.deps.approvals;
+    if (!approvals) return undefined;
+    const { settings, broker } = approvals;
+    const emit = options.onApproval;
+    return {
+      mode: settings.mode,
+      rules: settings.rules(),
+      canElicit: options.canElicit === true && emit !== undefined,
+      timeoutMs: settings.timeoutMs,
+      broker,
+      emit: (event) => emit?.(event),
+    };
   }
 
   private async poolLease(signal: AbortSignal): Promise<RunLease> {
