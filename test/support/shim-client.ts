@@ -12,7 +12,11 @@ export interface ShimClient {
 }
 
 /** The SDK's own Client, over stdio, against a shim process launched as an MCP client would launch it. */
-export async function connectShim(env: NodeJS.ProcessEnv, command: string[] = [process.execPath, SHIM_BIN]): Promise<ShimClient> {
+export async function connectShim(
+  env: NodeJS.ProcessEnv,
+  command: string[] = [process.execPath, SHIM_BIN],
+  clientOptions: ConstructorParameters<typeof Client>[1] = {},
+): Promise<ShimClient> {
   const transport = new StdioClientTransport({
     command: command[0]!,
     args: command.slice(1),
@@ -21,7 +25,7 @@ export async function connectShim(env: NodeJS.ProcessEnv, command: string[] = [p
   });
   let stderr = '';
   transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const client = new Client({ name: 'mcp-code-mode-tests', version: '0.0.0' });
+  const client = new Client({ name: 'mcp-code-mode-tests', version: '0.0.0' }, clientOptions);
   await client.connect(transport);
   return {
     client,

@@ -166,7 +166,7 @@ class WritingHost extends EmptyToolHost {
   override async describe(servers: string[]): Promise<ServerInfo[]> {
     return servers.map((name) => ({ name, alias: name, tools: [] }));
   }
-  override async tool(server: string, tool: string, ctx: RpcContext): Promise<{ name: string; readOnly: boolean }> {
+  async tool(server: string, tool: string, ctx: RpcContext): Promise<{ name: string; readOnly: boolean }> {
     if (!ctx.allowed.has(server)) throw new RpcFailure('server_not_allowed', server);
     return { name: tool, readOnly: tool === 'get' };
   }
