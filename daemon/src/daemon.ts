@@ -74,7 +74,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   );
   await approvals.load();
   const broker = new ApprovalBroker();
-  const audit = new AuditLog(join(paths.dir, 'audit.jsonl'), config.MCP_BRIDGE_AUDIT_MAX_BYTES, log.child({ component: 'audit' }));
+  const audit = new AuditLog(paths.auditFile, config.MCP_BRIDGE_AUDIT_MAX_BYTES, log.child({ component: 'audit' }));
   if (await socketAnswers(paths.socket)) {
     throw new Error(`a daemon is already running on ${paths.socket}; stop it with \`mcp-code-mode stop\` or use another MCP_BRIDGE_STATE_DIR`);
   }
