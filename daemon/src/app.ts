@@ -7,7 +7,8 @@ import type { ToolHost } from './rpc/tool-host.js';
 import { renderResult } from './runs/render.js';
 import { validationResult } from './runs/results.js';
 import type { RunService } from './runs/run-service.js';
-import { registerRunRoute } from './routes/run.js';
+import { registerApprovalRoute, registerRunRoute } from './routes/run.js';
+import type { ApprovalBroker } from './approvals/approver.js';
 import { registerStatusRoute } from './routes/status.js';
 import { registerServerRoutes } from './routes/servers.js';
 import { registerServerIndexRoute } from './routes/server-index.js';
@@ -30,6 +31,10 @@ export interface AppDeps {
   requestShutdown: () => void;
   /** MCP_BRIDGE_MAX_CODE_BYTES: the body limit is made from it (see bodyLimitFor). */
   maxCodeBytes: number;
+  /** Answers the questions of running runs (POST /v1/runs/approvals/:id); absent: no such route. */
+  approvals?: Pick<ApprovalBroker, 'answer'>;
+  /** Re-reads what else the configuration holds (the approvals file) on POST /v1/reload. */
+  onReload?: () => Promise<void>;
 }
 
 /**
@@ -87,6 +92,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.status(404).send(new ApiError('not_found', `no endpoint ${request.method} ${request.url}`).body());
   });
   registerRunRoute(app, deps);
+  if (deps.approvals) registerApprovalRoute(app, deps.approvals);
   registerServerRoutes(app, deps);
   registerServerIndexRoute(app, deps);
   registerStatusRoute(app, deps);

@@ -6,6 +6,9 @@ import type { EnvConfig } from '@mcp-code-mode/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
+import { ApprovalBroker } from './approvals/approver.js';
+import { AuditLog } from './approvals/audit-log.js';
+import { ApprovalSettings } from './approvals/settings.js';
 import { Observability } from './observability.js';
 import { removeLeftovers, SandboxPool } from './pool/sandbox-pool.js';
 import { RpcRouter } from './rpc/rpc-router.js';
@@ -62,6 +65,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const progress = options.onProgress ?? ((line: string) => log.info(line));
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   await chmod(paths.dir, 0o700);
+  // Before anything is started: a broken approvals file stops the daemon with nothing to clean up.
+  const approvals = new ApprovalSettings(
+    config.MCP_BRIDGE_APPROVAL,
+    config.MCP_BRIDGE_APPROVAL_TIMEOUT * 1000,
+    config.MCP_BRIDGE_APPROVALS_FILE ?? join(paths.dir, 'approvals.json'),
+    log.child({ component: 'approvals' }),
+  );
+  await approvals.load();
+  const broker = new ApprovalBroker();
+  const audit = new AuditLog(paths.auditFile, config.MCP_BRIDGE_AUDIT_MAX_BYTES, log.child({ component: 'audit' }));
   if (await socketAnswers(paths.socket)) {
     throw new Error(`a daemon is already running on ${paths.socket}; stop it with \`mcp-code-mode stop\` or use another MCP_BRIDGE_STATE_DIR`);
   }
@@ -129,6 +142,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log: log.child({ component: 'runs' }),
     sessions,
     skills,
+    approvals: { settings: approvals, broker },
+    audit,
   });
 
   let resolveClosed!: () => void;
@@ -165,6 +180,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     logger: log,
     maxCodeBytes: config.MCP_BRIDGE_MAX_CODE_BYTES,
     requestShutdown: () => void close(),
+    approvals: broker,
+    onReload: () => approvals.reload(),
     status: observability.status,
     onRun: observability.onRun,
   });

@@ -55,6 +55,14 @@ export class ProgressReporter {
     this.timer = timer;
   }
 
+  /** A message of its own at once (the run waits for approval), apart from the output. */
+  note(text: string): void {
+    if (this.stopped) return;
+    this.lastSentAt = this.now();
+    this.sent++;
+    this.options.send({ progress: this.sent, message: text });
+  }
+
   /** The output so far as one message: its last lines, cut to the size limit. */
   message(): string {
     const trimmed = this.text.replace(/\n+$/, '');

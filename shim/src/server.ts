@@ -9,15 +9,24 @@ import {
   ReadResourceRequestSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { RunAttachment, RunLimitsInfo, RunResponse, RunResult } from '@mcp-code-mode/protocol';
+import type { ApprovalClosedEvent, ApprovalDecision, ApprovalEvent, RunAttachment, RunLimitsInfo, RunResponse, RunResult } from '@mcp-code-mode/protocol';
 import { ControlError, type RunCall } from '@mcp-code-mode/client';
+import { approvalHandler, canElicit } from './approvals.js';
 import type { IndexSource } from './index-source.js';
 import { CAPABILITIES_URI, runPythonTool, SANDBOX_MANUAL, serverInstructions, TOOL_NAME } from './manual.js';
 import { ProgressReporter } from './progress.js';
 
 /** The part of ControlClient the shim uses. */
 export interface RunForwarder {
-  run(call: RunCall, options?: { signal?: AbortSignal; onOutput?: (stream: string, text: string) => void }): Promise<RunResponse>;
+  run(
+    call: RunCall,
+    options?: {
+      signal?: AbortSignal;
+      onOutput?: (stream: string, text: string) => void;
+      onApproval?: (event: ApprovalEvent | ApprovalClosedEvent) => void;
+    },
+  ): Promise<RunResponse>;
+  answerApproval(id: string, decision: ApprovalDecision): Promise<void>;
 }
 
 export interface ShimDeps {
@@ -145,10 +154,22 @@ export function createShimServer(deps: ShimDeps): Server {
                 .catch(() => undefined),
           });
     // Whatever the client sent goes to the daemon as is: it validates, and answers validation_error.
-    const call: RunCall = { code: undefined, ...(request.params.arguments ?? {}) };
+    // canElicit and client are ours: set after, so that arguments cannot claim them.
+    const asking = canElicit(server.getClientCapabilities());
+    const clientName = server.getClientVersion()?.name;
+    const call: RunCall = { code: undefined, ...(request.params.arguments ?? {}), canElicit: asking, ...(clientName ? { client: clientName } : {}) };
     const options = {
       signal: extra.signal,
       ...(progress ? { onOutput: (stream: string, text: string) => progress.add(stream, text) } : {}),
+      ...(asking
+        ? {
+            onApproval: approvalHandler(server, extra, {
+              answer: (id, decision) => deps.control.answerApproval(id, decision),
+              onAsk: (event) => progress?.note(`waiting for approval: ${event.server}.${event.tool}${event.count > 1 ? ` (${event.count} calls)` : ''}`),
+              onError: (err) => process.stderr.write(`mcp-code-mode-shim: an approval question failed: ${(err as Error)?.message ?? String(err)}\n`),
+            }),
+          }
+        : {}),
     };
     try {
       return toToolResult(await runWithAutostart(deps, call, options), structured);

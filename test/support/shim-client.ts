@@ -16,7 +16,11 @@ export interface ShimClient {
  * Structured content is on (callRun reads the result value from it) unless `env` sets
  * MCP_BRIDGE_STRUCTURED_CONTENT, e.g. to '' for the default a real client gets.
  */
-export async function connectShim(env: NodeJS.ProcessEnv, command: string[] = [process.execPath, SHIM_BIN]): Promise<ShimClient> {
+export async function connectShim(
+  env: NodeJS.ProcessEnv,
+  command: string[] = [process.execPath, SHIM_BIN],
+  clientOptions: ConstructorParameters<typeof Client>[1] = {},
+): Promise<ShimClient> {
   const transport = new StdioClientTransport({
     command: command[0]!,
     args: command.slice(1),
@@ -25,7 +29,7 @@ export async function connectShim(env: NodeJS.ProcessEnv, command: string[] = [p
   });
   let stderr = '';
   transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const client = new Client({ name: 'mcp-code-mode-tests', version: '0.0.0' });
+  const client = new Client({ name: 'mcp-code-mode-tests', version: '0.0.0' }, clientOptions);
   await client.connect(transport);
   return {
     client,

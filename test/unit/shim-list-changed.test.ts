@@ -20,6 +20,7 @@ function fakeDaemon() {
   const daemon = { up: false, index: index('alpha'), answerMs: 0, starts: 0, fetches: 0 };
   const control = {
     run: async () => Promise.reject(new Error('not in this test')),
+    answerApproval: async () => undefined,
     get: async () => {
       daemon.fetches++;
       if (!daemon.up) throw new ControlError('daemon_not_running', 'nothing on the socket');

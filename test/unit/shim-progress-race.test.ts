@@ -49,6 +49,7 @@ for (const [name, plan] of Object.entries(plans)) {
   test(`no progress notification after the result: ${name}`, async () => {
     for (const intervalMs of [0, 1, 2, 3]) {
       const control: RunForwarder = {
+        answerApproval: async () => undefined,
         run: async (_call, options) => {
           await plan(options!.onOutput!);
           return done;

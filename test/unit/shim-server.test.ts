@@ -13,10 +13,13 @@ const success = (stdout: string[]): RunResponse => ({
 });
 
 /** A fake daemon: records every call and answers with `answer`. */
-function fakeForwarder(answer: (call: RunCall, options: Parameters<RunForwarder['run']>[1]) => Promise<RunResponse>): RunForwarder & { calls: RunCall[] } {
+function fakeForwarder(answer: (call: RunCall, options: Parameters<RunForwarder['run']>[1]) => Promise<RunResponse>): RunForwarder & { calls: RunCall[]; answers: [string, string][] } {
   const calls: RunCall[] = [];
+  const answers: [string, string][] = [];
   return {
     calls,
+    answers,
+    answerApproval: async (id, decision) => void answers.push([id, decision]),
     run: (call, options) => {
       calls.push(call);
       return answer(call, options);
@@ -81,7 +84,8 @@ test('arguments go to the daemon untouched, even invalid ones: the daemon valida
   const r = await client.callTool({ name: 'run_python', arguments: { code: 5, extra: true } });
   assert.equal(r.isError, true);
   assert.equal((r.structuredContent as { status: string }).status, 'validation_error');
-  assert.deepEqual(control.calls, [{ code: 5, extra: true }]);
+  // canElicit and client are the shim's own, from the MCP client's initialize.
+  assert.deepEqual(control.calls, [{ code: 5, extra: true, canElicit: false, client: 'unit' }]);
 });
 
 test('a successful run: one text content with the rendered text, structuredContent, isError false', async () => {

@@ -1,13 +1,16 @@
-import { formatIssues, RunRequestSchema, type OutputMode, type RunAttachment, type RunResponse, type RunStreamEvent } from '@mcp-code-mode/protocol';
+import { ApprovalAnswerSchema, formatIssues, RunRequestSchema, type OutputMode, type RunAttachment, type RunResponse, type RunStreamEvent } from '@mcp-code-mode/protocol';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors.js';
 import { BusyError, ShuttingDownError } from '../pool/run-gate.js';
 import { RuntimeUnavailableError } from '../runtimes/runtime.js';
 import { renderResult } from '../runs/render.js';
 import type { RunService } from '../runs/run-service.js';
+import type { ApprovalBroker } from '../approvals/approver.js';
 
 export interface RunRouteDeps {
   runs: Pick<RunService, 'run'>;
+  /** Answers the questions of running runs; absent: no approvals route. */
+  approvals?: Pick<ApprovalBroker, 'answer'> | undefined;
   outputMode: OutputMode;
   onRun?: (status: string, durationMs: number) => void;
 }
@@ -27,7 +30,7 @@ export function registerRunRoute(app: FastifyInstance, deps: RunRouteDeps): void
   app.post('/v1/run', async (request, reply) => {
     const parsed = RunRequestSchema.safeParse(request.body ?? {});
     if (!parsed.success) throw new ApiError('bad_request', `invalid run request: ${formatIssues(parsed.error, { root: 'body' })}`);
-    const { outputMode, ...input } = parsed.data;
+    const { outputMode, canElicit, client, ...input } = parsed.data;
     const cancel = new AbortController();
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) cancel.abort(new Error('client disconnected'));
@@ -45,7 +48,15 @@ export function registerRunRoute(app: FastifyInstance, deps: RunRouteDeps): void
       const result = await deps.runs.run(input, {
         signal: cancel.signal,
         onAttachment: (attachment) => attachments.push(attachment),
-        ...(streaming ? { onOutput: (stream, text) => reply.raw.write(line({ type: 'output', stream, text })) } : {}),
+        ...(client !== undefined ? { client } : {}),
+        // Only a streamed caller can be asked: the questions travel on its stream.
+        ...(streaming
+          ? {
+              onOutput: (stream, text) => reply.raw.write(line({ type: 'output', stream, text })),
+              onApproval: (event) => reply.raw.write(line(event)),
+              canElicit: canElicit === true,
+            }
+          : {}),
       });
       deps.onRun?.(result.status, result.durationMs);
       const body: RunResponse = { result, text: renderResult(result, outputMode ?? deps.outputMode), ...(attachments.length > 0 ? { attachments } : {}) };
@@ -61,6 +72,21 @@ export function registerRunRoute(app: FastifyInstance, deps: RunRouteDeps): void
       reply.raw.end(line({ type: 'error', ...apiError.body() }));
       return reply;
     }
+  });
+}
+
+/**
+ * POST /v1/runs/approvals/:id: the user's answer to a question of a running run. The id is random
+ * and known only to that run's stream; once answered, timed out or withdrawn it is unknown.
+ */
+export function registerApprovalRoute(app: FastifyInstance, broker: Pick<ApprovalBroker, 'answer'>): void {
+  app.post<{ Params: { id: string } }>('/v1/runs/approvals/:id', async (request) => {
+    const parsed = ApprovalAnswerSchema.safeParse(request.body ?? {});
+    if (!parsed.success) throw new ApiError('bad_request', `invalid approval answer: ${formatIssues(parsed.error, { root: 'body' })}`);
+    if (!broker.answer(request.params.id, parsed.data.decision)) {
+      throw new ApiError('unknown_approval', `no open question has the id ${JSON.stringify(request.params.id.slice(0, 64))}: it was answered, timed out, or its run ended`);
+    }
+    return { ok: true };
   });
 }
 

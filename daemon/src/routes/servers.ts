@@ -3,6 +3,7 @@ import type { ToolHost } from '../rpc/tool-host.js';
 
 export interface ServerRoutesDeps {
   toolHost: ToolHost;
+  onReload?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -13,6 +14,7 @@ export interface ServerRoutesDeps {
 export function registerServerRoutes(app: FastifyInstance, deps: ServerRoutesDeps): void {
   app.get('/v1/servers', async () => deps.toolHost.status());
   app.post('/v1/reload', async () => {
+    await deps.onReload?.();
     if (!deps.toolHost.reload) return { applied: false, message: 'this daemon has no MCP configuration source to reload', servers: deps.toolHost.discovered(), problems: [] };
     return deps.toolHost.reload();
   });

@@ -16,6 +16,11 @@ export interface ToolHost {
   discovered(): string[];
   /** Metadata (with tool lists) of the requested servers; throws RpcFailure naming an unknown one. */
   describe(servers: string[], signal: AbortSignal): Promise<ServerInfo[]>;
+  /**
+   * A tool of an allowed server by its name or alias: its own name, and whether its annotations say
+   * `readOnlyHint: true` (the approval policy asks for the rest). Throws RpcFailure like a call would.
+   */
+  tool?(server: string, tool: string, ctx: RpcContext): Promise<{ name: string; readOnly: boolean }>;
   /** One RPC from the sandbox; resolves with the result or throws RpcFailure. */
   handle(method: string, params: Record<string, unknown>, ctx: RpcContext): Promise<unknown>;
   /** Servers and config problems, for /v1/servers and /status. */

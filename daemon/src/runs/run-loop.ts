@@ -1,4 +1,7 @@
-import type { AgentFrame, RpcFrame, RunAttachment, ServerInfo, SkillSource } from '@mcp-code-mode/protocol';
+import { performance } from 'node:perf_hooks';
+import { CallBatchParamsSchema, CallToolParamsSchema, type AgentFrame, type AuditCall, type RpcFrame, type RunAttachment, type ServerInfo, type SkillSource } from '@mcp-code-mode/protocol';
+import { RunApprovals, type RunApprovalsOptions, type Verdict } from '../approvals/approver.js';
+import { previewArguments, sha256 } from '../approvals/preview.js';
 import { RpcFailure } from '../rpc/rpc-failure.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
@@ -30,7 +33,14 @@ export interface RunContext {
   attachmentLimits?: AttachmentLimits | undefined;
   /** The data of each image or export kept, as it arrives. */
   onAttachment?: ((attachment: RunAttachment) => void) | undefined;
+  /** Absent: no call waits for approval (as with MCP_BRIDGE_APPROVAL=off). */
+  approvals?: Omit<RunApprovalsOptions, 'onWaiting'> | undefined;
+  /** Told of every tool call, as the audit log keeps it. */
+  onToolCall?: ((call: AuditCall) => void) | undefined;
 }
+
+/** One tool call's fields for the audit log, apart from its outcome. */
+type CallRecord = Pick<AuditCall, 'server' | 'tool' | 'argumentsSha256' | 'arguments' | 'decision' | 'by'> & { started: number; at: string; batch?: number };
 
 /**
  * The frame loop of one run: sends `execute`, collects output, answers the sandbox's RPCs through
@@ -49,12 +59,32 @@ export class RunLoop {
   private executeId = '';
   private done = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The run's time left (ms) and when it runs out: the clock stops while a question waits for the user. */
+  private remainingMs: number;
+  private deadline = 0;
+  private readonly approvals: RunApprovals | undefined;
   private resolve!: (ended: Ended) => void;
 
   constructor(private readonly ctx: RunContext) {
     this.output = new OutputCollector(ctx.maxOutputBytes);
     this.attachments = new AttachmentCollector(ctx.attachmentLimits ?? { maxImages: 0, maxImageBytes: 1, maxExportBytes: 0 }, ctx.onAttachment);
     this.allowed = new Set(ctx.servers.map((s) => s.name));
+    this.remainingMs = ctx.timeoutSec * 1000;
+    this.approvals = ctx.approvals ? new RunApprovals({ ...ctx.approvals, onWaiting: (waiting) => this.hold(waiting) }) : undefined;
+  }
+
+  private startClock(): void {
+    this.deadline = performance.now() + this.remainingMs;
+    this.timer = setTimeout(() => this.finish({ kind: 'timeout' }), this.remainingMs);
+    this.timer.unref();
+  }
+
+  /** Stops the run's clock while the user is asked, and starts it again with the time that was left. */
+  private hold(waiting: boolean): void {
+    if (this.done) return;
+    clearTimeout(this.timer);
+    if (waiting) this.remainingMs = Math.max(0, this.deadline - performance.now());
+    else this.startClock();
   }
 
   run(): Promise<Ended> {
@@ -64,8 +94,7 @@ export class RunLoop {
     sandbox.on('closed', this.onClosed);
     sandbox.on('violation', this.onViolation);
     signal.addEventListener('abort', this.onAbort, { once: true });
-    this.timer = setTimeout(() => this.finish({ kind: 'timeout' }), this.ctx.timeoutSec * 1000);
-    this.timer.unref();
+    this.startClock();
     if (signal.aborted) this.finish({ kind: 'cancelled' });
     else if (sandbox.closed) this.onClosed();
     else {
@@ -133,31 +162,132 @@ export class RunLoop {
   private async answer(frame: RpcFrame): Promise<void> {
     const control = new AbortController();
     this.pending.set(frame.id, control);
-    let slot = false;
+    const signal = AbortSignal.any([this.ctx.signal, control.signal]);
     try {
-      if (frame.method === 'call_tool') {
-        this.toolCalls++;
-        if (this.toolCalls > this.ctx.maxToolCalls) {
-          throw new RpcFailure(
-            'budget_exceeded',
-            `this run has made ${this.toolCalls - 1} tool calls, the most MCP_BRIDGE_MAX_TOOL_CALLS (${this.ctx.maxToolCalls}) allows; ask for more per call (a batch, a filter, a page) or raise the variable`,
-          );
-        }
-        slot = await this.slot(control.signal);
-      }
-      const timeoutMs = typeof frame.params.timeoutMs === 'number' ? frame.params.timeoutMs : undefined;
-      const result = await this.ctx.router.handle(frame.method, frame.params, {
-        allowed: this.allowed,
-        signal: AbortSignal.any([this.ctx.signal, control.signal]),
-        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-      });
+      const result =
+        frame.method === 'call_tool'
+          ? await this.callTool(frame.params, signal)
+          : frame.method === 'call_batch'
+            ? await this.callBatch(frame.params, signal)
+            : await this.route(frame.method, frame.params, signal);
       if (!this.done) this.ctx.sandbox.send({ type: 'rpc_result', re: frame.id, ok: true, result: result ?? null });
     } catch (err) {
       const error = err instanceof RpcFailure ? { code: err.code, message: err.message } : { code: 'internal', message: (err as Error).message ?? String(err) };
       if (!this.done) this.ctx.sandbox.send({ type: 'rpc_result', re: frame.id, ok: false, error });
     } finally {
       this.pending.delete(frame.id);
-      if (slot) this.freeSlot();
+    }
+  }
+
+  private route(method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+    const timeoutMs = typeof params.timeoutMs === 'number' ? params.timeoutMs : undefined;
+    return this.ctx.router.handle(method, params, { allowed: this.allowed, signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  }
+
+  /** Counts `n` calls against MCP_BRIDGE_MAX_TOOL_CALLS (a batch counts each of its items). */
+  private budget(n: number): void {
+    const before = this.toolCalls;
+    this.toolCalls += n;
+    if (this.toolCalls > this.ctx.maxToolCalls) {
+      throw new RpcFailure(
+        'budget_exceeded',
+        `this run has made ${before} tool calls${n > 1 ? ` and a batch of ${n} would pass` : ','} the most MCP_BRIDGE_MAX_TOOL_CALLS (${this.ctx.maxToolCalls}) allows; ask for more per call (a batch, a filter, a page) or raise the variable`,
+      );
+    }
+  }
+
+  /**
+   * The approval of calls of one tool, before any of them takes a slot (a question may wait for
+   * minutes). Params the schema refuses skip it: the host refuses them too, and nothing is sent.
+   */
+  private async approve(server: string, tool: string, items: Record<string, unknown>[], signal: AbortSignal): Promise<{ verdict: Verdict; tool: string }> {
+    if (!this.approvals) return { verdict: { allowed: true, decision: 'not_asked', by: 'none' }, tool };
+    // The host resolves an alias to the tool's own name and says whether it is read-only; a host that
+    // cannot say (none configured) treats every tool as one that writes.
+    const facts = (await this.ctx.router.host.tool?.(server, tool, { allowed: this.allowed, signal })) ?? { name: tool, readOnly: false };
+    return { verdict: await this.approvals.check(server, facts.name, facts.readOnly, items, signal), tool: facts.name };
+  }
+
+  private record(server: string, tool: string, args: unknown, verdict: Verdict, batch?: number): CallRecord {
+    const json = JSON.stringify(args ?? {});
+    return {
+      at: new Date().toISOString(),
+      started: performance.now(),
+      server,
+      tool,
+      argumentsSha256: sha256(json),
+      arguments: previewArguments(args, { maxChars: 2000 }),
+      decision: verdict.decision,
+      by: verdict.by,
+      ...(batch !== undefined ? { batch } : {}),
+    };
+  }
+
+  private told(call: CallRecord, outcome: AuditCall['outcome'], error?: string): void {
+    const { started, ...rest } = call;
+    this.ctx.onToolCall?.({ ...rest, outcome, ...(error !== undefined ? { error: error.slice(0, 500) } : {}), durationMs: Math.round(performance.now() - started) });
+  }
+
+  private async callTool(params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+    this.budget(1);
+    const parsed = CallToolParamsSchema.safeParse(params);
+    if (!parsed.success) return this.withSlot(signal, () => this.route('call_tool', params, signal));
+    const { server, arguments: args } = parsed.data;
+    const { verdict, tool } = await this.approve(server, parsed.data.tool, [args], signal);
+    const call = this.record(server, tool, args, verdict);
+    if (!verdict.allowed) {
+      this.told(call, 'denied', verdict.message);
+      throw new RpcFailure('approval_denied', verdict.message ?? `${server}.${tool} was not approved`);
+    }
+    return this.traced(call, signal, () => this.withSlot(signal, () => this.route('call_tool', params, signal)));
+  }
+
+  /**
+   * `call_batch`: one question for every item, then the calls at once (within the slots), answered
+   * in order with a result or an error per item.
+   */
+  private async callBatch(params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+    const parsed = CallBatchParamsSchema.safeParse(params);
+    if (!parsed.success) throw new RpcFailure('invalid_request', `call_batch: ${parsed.error.issues[0]?.path.join('.') || 'params'}: ${parsed.error.issues[0]?.message}`);
+    const { server, items, timeoutMs } = parsed.data;
+    this.budget(items.length);
+    const { verdict, tool } = await this.approve(server, parsed.data.tool, items, signal);
+    if (!verdict.allowed) {
+      for (const args of items) this.told(this.record(server, tool, args, verdict, items.length), 'denied', verdict.message);
+      throw new RpcFailure('approval_denied', `${verdict.message ?? `${server}.${tool} was not approved`} (a batch of ${items.length} calls)`);
+    }
+    return Promise.all(
+      items.map(async (args) => {
+        const call = this.record(server, tool, args, verdict, items.length);
+        try {
+          const one = { server, tool, arguments: args, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+          return { ok: true, result: await this.traced(call, signal, () => this.withSlot(signal, () => this.route('call_tool', one, signal))) };
+        } catch (err) {
+          const error = err instanceof RpcFailure ? { code: err.code, message: err.message } : { code: 'internal', message: (err as Error).message ?? String(err) };
+          return { ok: false, error };
+        }
+      }),
+    );
+  }
+
+  private async traced<T>(call: CallRecord, signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+    try {
+      const result = await run();
+      const isError = typeof result === 'object' && result !== null && (result as { isError?: unknown }).isError === true;
+      this.told(call, isError ? 'error' : 'ok');
+      return result;
+    } catch (err) {
+      this.told(call, signal.aborted ? 'cancelled' : 'error', (err as Error).message);
+      throw err;
+    }
+  }
+
+  private async withSlot<T>(signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+    await this.slot(signal);
+    try {
+      return await run();
+    } finally {
+      this.freeSlot();
     }
   }
 

@@ -1,6 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { formatIssues, RunInputSchema, unknownRunFields, type RunAttachment, type RunResult, type ServerInfo, type SkillSource } from '@mcp-code-mode/protocol';
+import { formatIssues, RunInputSchema, unknownRunFields, type ApprovalClosedEvent, type ApprovalEvent, type AuditCall, type RunAttachment, type RunResult, type ServerInfo, type SkillSource } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
+import type { ApprovalBroker } from '../approvals/approver.js';
+import { auditCode, type AuditLog } from '../approvals/audit-log.js';
+import type { ApprovalSettings } from '../approvals/settings.js';
 import type { SandboxPool } from '../pool/sandbox-pool.js';
 import { RpcFailure } from '../rpc/rpc-failure.js';
 import type { RpcRouter } from '../rpc/rpc-router.js';
@@ -12,7 +15,7 @@ import { annotateSummary, clampTimeout, ignoredFieldsNote } from './clamp.js';
 import type { AttachmentLimits } from './attachments.js';
 import type { StreamName } from './output.js';
 import { validationResult, type Ended } from './results.js';
-import { RunLoop } from './run-loop.js';
+import { RunLoop, type RunContext } from './run-loop.js';
 import { fateOf, UNKNOWN } from './sandbox-fate.js';
 
 export interface RunLimits {
@@ -35,6 +38,10 @@ export interface RunServiceDeps {
   sessions?: SessionManager<Sandbox> | undefined;
   /** Saved tools, offered to every run; absent: none. */
   skills?: SkillStore | undefined;
+  /** Absent: no call waits for approval. */
+  approvals?: { settings: ApprovalSettings; broker: ApprovalBroker } | undefined;
+  /** Absent: runs leave no audit line. */
+  audit?: AuditLog | undefined;
 }
 
 export interface RunOptions {
@@ -43,6 +50,12 @@ export interface RunOptions {
   onOutput?: (stream: StreamName, text: string) => void;
   /** The data of each image and exported file, as it arrives (the result holds their metadata). */
   onAttachment?: (attachment: RunAttachment) => void;
+  /** Questions for the user, and their withdrawal; without it nobody can be asked. */
+  onApproval?: (event: ApprovalEvent | ApprovalClosedEvent) => void;
+  /** The caller can put questions to its user (the MCP client declared `elicitation`). */
+  canElicit?: boolean;
+  /** The MCP client's name, for the audit log. */
+  client?: string;
 }
 
 /** A run's hold on its sandbox, whichever gave it: released with the outcome, which may decorate the result. */
@@ -73,9 +86,25 @@ export class RunService {
     const started = performance.now();
     const ignored = unknownRunFields(input);
     if (ignored.length > 0) this.deps.log.info({ fields: ignored }, 'run input fields ignored');
-    const result = await this.runChecked(input, started, options);
+    const time = new Date().toISOString();
+    const calls: AuditCall[] = [];
+    const ran = await this.runOnce(input, options, started, calls);
     // What the model should know of how its input was taken: a timeout lowered, a misspelt field.
-    return { ...result, summary: annotateSummary(result.summary, [this.timeoutNote(input), ignoredFieldsNote(ignored)]) };
+    const result = { ...ran, summary: annotateSummary(ran.summary, [this.timeoutNote(input), ignoredFieldsNote(ignored)]) };
+    const { audit } = this.deps;
+    if (audit && typeof (input as { code?: unknown })?.code === 'string') {
+      void audit.append({
+        time,
+        ...(options.client !== undefined ? { client: options.client } : {}),
+        ...(result.session?.id !== undefined ? { session: result.session.id } : {}),
+        servers: result.servers,
+        ...auditCode((input as { code: string }).code),
+        calls,
+        status: result.status,
+        durationMs: Math.round(result.durationMs),
+      });
+    }
+    return result;
   }
 
   private timeoutNote(input: unknown): string | undefined {
@@ -83,7 +112,7 @@ export class RunService {
     return typeof requested === 'number' && Number.isInteger(requested) && requested > 0 ? clampTimeout(requested, this.deps.limits).note : undefined;
   }
 
-  private async runChecked(input: unknown, started: number, options: RunOptions): Promise<RunResult> {
+  private async runOnce(input: unknown, options: RunOptions, started: number, calls: AuditCall[]): Promise<RunResult> {
     const { limits } = this.deps;
     const parsed = RunInputSchema.safeParse(input);
     if (!parsed.success) return validationResult(formatIssues(parsed.error, { root: 'input', first: true }), started);
@@ -145,6 +174,8 @@ export class RunService {
           onOutput: options.onOutput,
           attachmentLimits: limits.attachments,
           onAttachment: options.onAttachment,
+          approvals: this.approvalOptions(options),
+          onToolCall: (call) => calls.push(call),
         }).run();
       } catch (err) {
         // A loop that failed leaves its sandbox in an unknown state.
@@ -157,6 +188,21 @@ export class RunService {
     } finally {
       options.signal?.removeEventListener('abort', abortRun);
     }
+  }
+
+  private approvalOptions(options: RunOptions): RunContext['approvals'] {
+    const approvals = this.deps.approvals;
+    if (!approvals) return undefined;
+    const { settings, broker } = approvals;
+    const emit = options.onApproval;
+    return {
+      mode: settings.mode,
+      rules: settings.rules(),
+      canElicit: options.canElicit === true && emit !== undefined,
+      timeoutMs: settings.timeoutMs,
+      broker,
+      emit: (event) => emit?.(event),
+    };
   }
 
   private async poolLease(signal: AbortSignal): Promise<RunLease> {

@@ -201,6 +201,11 @@ export class McpToolHost implements ToolHost {
     throw new RpcFailure('unknown_tool', `MCP server ${JSON.stringify(server)} has no tool ${JSON.stringify(name)}; its tools: ${refs.map((r) => r.tool.name).join(', ') || 'none'}`);
   }
 
+  async tool(server: string, name: string, ctx: RpcContext): Promise<{ name: string; readOnly: boolean }> {
+    const { tool } = this.findTool(server, (await this.catalog(server, ctx)).refs, name);
+    return { name: tool.name, readOnly: tool.annotations?.readOnlyHint === true };
+  }
+
   private async callTool(p: z.output<typeof CallToolParamsSchema>, ctx: RpcContext): Promise<unknown> {
     const connection = this.allowed(p.server, ctx);
     const { tool } = this.findTool(p.server, (await this.catalog(p.server, ctx)).refs, p.tool);

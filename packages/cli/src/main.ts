@@ -14,6 +14,8 @@ Usage:
   mcp-code-mode start                       start the daemon in the background and wait until it answers
   mcp-code-mode shim                        the stdio MCP server that MCP clients launch (also: mcp-code-mode-shim)
   mcp-code-mode logs [-n N] [-f] [--json]   show (or follow) the daemon log
+  mcp-code-mode audit [--since 2h|DATE] [--json]
+                                            the runs and tool calls of the audit log, with approval decisions
   mcp-code-mode doctor [--json]             check engine, image, state directory, socket and MCP config, with fixes
   mcp-code-mode service install|uninstall   start the daemon at login (systemd user unit / launchd agent)
   mcp-code-mode client-config claude-code|claude-desktop|cursor|vscode|gemini|codex
@@ -48,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./start-stop.js')).startCommand(rest, ctx);
     case 'logs':
       return (await import('./logs.js')).logsCommand(rest, ctx);
+    case 'audit':
+      return (await import('./audit-command.js')).auditCommand(rest, ctx);
     case 'doctor':
       return (await import('./doctor.js')).doctorCommand(rest, ctx);
     case 'service':

@@ -1,6 +1,15 @@
 import { request } from 'node:http';
 import { createInterface } from 'node:readline';
-import { ErrorBodySchema, RunResponseSchema, type RunResponse } from '@mcp-code-mode/protocol';
+import {
+  ApprovalClosedEventSchema,
+  ApprovalEventSchema,
+  ErrorBodySchema,
+  RunResponseSchema,
+  type ApprovalClosedEvent,
+  type ApprovalDecision,
+  type ApprovalEvent,
+  type RunResponse,
+} from '@mcp-code-mode/protocol';
 
 /**
  * A control API error answer (a code of ERROR_CODES), or a transport failure (a code of
@@ -38,6 +47,15 @@ export interface RunCall {
   timeout?: unknown;
   session?: unknown;
   outputMode?: 'toon' | 'json' | 'compact';
+  /** The caller can ask its user (it handles `onApproval`); see docs/APPROVALS.md. */
+  canElicit?: boolean;
+  client?: string;
+}
+
+export interface RunStreamOptions extends RequestOptions {
+  onOutput?: (stream: string, text: string) => void;
+  /** A question for the user (answer it with `answerApproval`), or one the daemon withdrew. */
+  onApproval?: (event: ApprovalEvent | ApprovalClosedEvent) => void;
 }
 
 /** Speaks HTTP to the daemon over its Unix socket. Holds no state but the socket path. */
@@ -192,14 +210,18 @@ export class ControlClient {
    * breaks before the daemon answered is told apart (`daemon_not_running`: the code never ran) from
    * one that breaks mid-run (`daemon_unreachable`: it may have).
    */
-  async run(call: RunCall, options: RequestOptions & { onOutput?: (stream: string, text: string) => void } = {}): Promise<RunResponse> {
-    const { onOutput, ...request } = options;
+  async run(call: RunCall, options: RunStreamOptions = {}): Promise<RunResponse> {
+    const { onOutput, onApproval, ...request } = options;
     const { status, body } = await this.send('POST', '/v1/run', call, {
       ...request,
       accept: 'application/x-ndjson',
       onLine: (line) => {
         const l = line as { type?: string; stream?: string; text?: string };
         if (onOutput && l.type === 'output' && typeof l.text === 'string') onOutput(String(l.stream), l.text);
+        if (onApproval && (l.type === 'approval' || l.type === 'approval_closed')) {
+          const event = (l.type === 'approval' ? ApprovalEventSchema : ApprovalClosedEventSchema).safeParse(line);
+          if (event.success) onApproval(event.data);
+        }
       },
     });
     // A refusal before the run (bad request, busy) is a plain JSON error answer, not a stream.
@@ -208,6 +230,11 @@ export class ControlClient {
     if (last?.type === 'result') return RunResponseSchema.parse(last);
     if (last?.type === 'error') ControlClient.fail(status, last);
     throw new ControlError('daemon_unreachable', 'the daemon closed the run without an answer (did it stop or crash?)');
+  }
+
+  /** The user's answer to a question of a running run. */
+  async answerApproval(id: string, decision: ApprovalDecision, options: RequestOptions = {}): Promise<void> {
+    await this.post(`/v1/runs/approvals/${encodeURIComponent(id)}`, { decision }, options);
   }
 
   async get(path: string, options: RequestOptions = {}): Promise<unknown> {

@@ -11,6 +11,8 @@ export interface StatePaths {
   socket: string;
   pidFile: string;
   logFile: string;
+  /** One JSON line per run (docs/APPROVALS.md), rotated to .1-.3 by size. */
+  auditFile: string;
   /** Held by the running daemon for its whole life; a second daemon on the same directory refuses to start. */
   lockFile: string;
   /** Label value naming every container started for this state directory. */
@@ -25,6 +27,7 @@ export function statePaths(env: Record<string, string | undefined>): StatePaths 
     socket: join(dir, 'daemon.sock'),
     pidFile: join(dir, 'daemon.pid'),
     logFile: join(dir, 'daemon.log'),
+    auditFile: join(dir, 'audit.jsonl'),
     lockFile: join(dir, 'daemon.lock'),
     owner: createHash('sha256').update(dir).digest('hex').slice(0, 16),
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { APPROVAL_MODES } from './approvals.js';
 import { OutputModeSchema } from './run.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -142,6 +143,16 @@ export const EnvConfigSchema = z.object({
   MCP_BRIDGE_MAX_IMAGE_BYTES: byteSize('MCP_BRIDGE_MAX_IMAGE_BYTES', 1024, 4 * 1024 * 1024).default(1024 * 1024),
   /** All the files one run exports (export_file), together; 0 turns exports off. */
   MCP_BRIDGE_MAX_EXPORT_BYTES: byteSize('MCP_BRIDGE_MAX_EXPORT_BYTES', 0, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** When sandbox code's tool calls wait for the user's approval (docs/APPROVALS.md). */
+  MCP_BRIDGE_APPROVAL: z
+    .enum(APPROVAL_MODES, { error: (issue) => `MCP_BRIDGE_APPROVAL must be ${APPROVAL_MODES.join(', ')}, got ${JSON.stringify(issue.input)}` })
+    .default('auto'),
+  /** Seconds a question waits for the user before it counts as a denial. */
+  MCP_BRIDGE_APPROVAL_TIMEOUT: int('MCP_BRIDGE_APPROVAL_TIMEOUT', 1, 86400).default(300),
+  /** The per-server and per-tool rules; default <state dir>/approvals.json. */
+  MCP_BRIDGE_APPROVALS_FILE: z.string().min(1).optional(),
+  /** Size at which <state dir>/audit.jsonl is rotated (to audit.jsonl.1, .2, .3). */
+  MCP_BRIDGE_AUDIT_MAX_BYTES: byteSize('MCP_BRIDGE_AUDIT_MAX_BYTES', 64 * 1024).default(10 * 1024 ** 2),
 });
 export type EnvConfig = z.infer<typeof EnvConfigSchema>;
 export const ENV_VARIABLES = Object.keys(EnvConfigSchema.shape) as (keyof EnvConfig)[];

@@ -12,6 +12,10 @@ export const RunRequestSchema = z.looseObject({
   timeout: z.unknown().optional(),
   session: z.unknown().optional(),
   outputMode: z.enum(['toon', 'json', 'compact']).optional(),
+  /** The caller can put a question to its user (the MCP client declared `elicitation`): see docs/APPROVALS.md. */
+  canElicit: z.boolean().optional(),
+  /** The MCP client's name (its clientInfo), for the audit log. */
+  client: z.string().max(256).optional(),
 });
 export type RunRequest = z.infer<typeof RunRequestSchema>;
 
@@ -39,6 +43,7 @@ export const ERROR_CODES = {
   bad_request: { status: 400, message: 'The request body is not valid JSON or not of the expected shape.' },
   not_found: { status: 404, message: 'No such endpoint.' },
   method_not_allowed: { status: 405, message: 'The health endpoint is read-only: only GET (and HEAD) are allowed.' },
+  unknown_approval: { status: 404, message: 'No open question has this id: it was answered, timed out, or its run ended.' },
   unknown_session: { status: 404, message: 'No open session has this id: it never existed, expired, or was ended.' },
   request_too_large: { status: 413, message: 'The request body is over the daemon\'s body limit (made from MCP_BRIDGE_MAX_CODE_BYTES); a run gets a validation_error result instead.' },
   busy: { status: 503, message: 'Every sandbox is in use and the wait queue is full; retry shortly or raise MCP_BRIDGE_POOL_MAX / MCP_BRIDGE_QUEUE_MAX.' },

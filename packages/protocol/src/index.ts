@@ -62,6 +62,33 @@ export type { IndexServer, IndexTool, RunLimitsInfo, ServerIndex } from './serve
 export type { OutputMode, RunInput, RunStatus, Truncation, RunResult, ImageInfo, ExportInfo } from './run.js';
 export { RunRequestSchema, RunResponseSchema, RunAttachmentSchema, ERROR_CODES, CLIENT_ERROR_CODES, ErrorBodySchema } from './control.js';
 export type { RunRequest, RunResponse, RunAttachment, ErrorCode, ClientErrorCode, ErrorBody } from './control.js';
+export {
+  APPROVAL_MODES,
+  ApprovalModeSchema,
+  APPROVAL_DECISIONS,
+  ApprovalDecisionSchema,
+  ApprovalAnswerSchema,
+  ApprovalRuleSchema,
+  ApprovalsFileSchema,
+  ApprovalEventSchema,
+  APPROVAL_DECIDERS,
+  ApprovalDeciderSchema,
+  ApprovalClosedEventSchema,
+  AuditCallSchema,
+  AuditRecordSchema,
+} from './approvals.js';
+export type {
+  ApprovalMode,
+  ApprovalDecision,
+  ApprovalAnswer,
+  ApprovalRule,
+  ApprovalsFile,
+  ApprovalEvent,
+  ApprovalDecider,
+  ApprovalClosedEvent,
+  AuditCall,
+  AuditRecord,
+} from './approvals.js';
 export { OutputEventSchema, ResultEventSchema, ErrorEventSchema, RunStreamEventSchema } from './stream.js';
 export type { OutputEvent, RunStreamEvent } from './stream.js';
 export { DAEMON_ERROR_TYPES, DaemonErrorTypeSchema, isDaemonErrorType } from './outcomes.js';
@@ -70,13 +97,15 @@ export { formatIssues } from './issues.js';
 export type { IssueFormat } from './issues.js';
 export {
   CallToolParamsSchema,
+  CallBatchParamsSchema,
+  MAX_BATCH_ITEMS,
   ServerParamsSchema,
   QueryToolDocsParamsSchema,
   SearchToolDocsParamsSchema,
   ReadResourceParamsSchema,
   GetPromptParamsSchema,
 } from './rpc-params.js';
-export type { CallToolParams } from './rpc-params.js';
+export type { CallToolParams, CallBatchParams } from './rpc-params.js';
 export {
   ServerStatusSchema,
   ConfigProblemSchema,

@@ -12,6 +12,14 @@ export const CallToolParamsSchema = z.object({
   arguments: z.record(z.string(), z.unknown()).default({}),
   timeoutMs: z.number().int().positive().optional(),
 });
+/** MCP_BRIDGE_MAX_TOOL_CALLS bounds a batch too: each item counts as one call. */
+export const MAX_BATCH_ITEMS = 10_000;
+export const CallBatchParamsSchema = z.object({
+  server,
+  tool: z.string().min(1).max(256),
+  items: z.array(z.record(z.string(), z.unknown())).min(1, 'items must hold at least one set of arguments').max(MAX_BATCH_ITEMS),
+  timeoutMs: z.number().int().positive().optional(),
+});
 export const ServerParamsSchema = z.object({ server });
 export const QueryToolDocsParamsSchema = z.object({ server, tool: z.string().min(1).max(256).optional(), detail });
 export const SearchToolDocsParamsSchema = z.object({
@@ -28,3 +36,4 @@ export const GetPromptParamsSchema = z.object({
 });
 
 export type CallToolParams = z.output<typeof CallToolParamsSchema>;
+export type CallBatchParams = z.output<typeof CallBatchParamsSchema>;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 /** The RPC methods sandbox code calls on the daemon (docs/PROTOCOL.md, "RPC methods"). */
 export const RPC_METHODS = [
   'call_tool',
+  'call_batch',
   'list_servers',
   'list_tools',
   'query_tool_docs',
@@ -23,6 +24,7 @@ export type RpcMethod = z.infer<typeof RpcMethodSchema>;
  * The Python side asserts against this list through fixtures/wire/catalogue.json.
  */
 export const RpcErrorCodeSchema = z.enum([
+  'approval_denied',
   'budget_exceeded',
   'cancelled',
   'channel_closed',
@@ -52,6 +54,7 @@ export type RpcErrorOrigin = 'daemon' | 'agent' | 'both';
 
 /** What each code means and who raises it; keyed by the enum, so a new code cannot go undescribed. */
 export const RPC_ERROR_CODES: Readonly<Record<RpcErrorCode, { origin: RpcErrorOrigin; meaning: string }>> = {
+  approval_denied: { origin: 'daemon', meaning: 'the call needed approval and was denied: by the user, its timeout, a rule, or a client that cannot be asked under MCP_BRIDGE_APPROVAL=writes (raised as ApprovalDenied)' },
   budget_exceeded: { origin: 'daemon', meaning: 'the run has made as many tool calls as MCP_BRIDGE_MAX_TOOL_CALLS allows' },
   cancelled: { origin: 'daemon', meaning: 'the call was cancelled (the run ended, or the code gave up on it)' },
   channel_closed: { origin: 'agent', meaning: 'the channel to the daemon closed before the answer came' },

@@ -100,6 +100,44 @@ class ToolResults(unittest.TestCase):
         self.assertEqual(caught.exception.code, "tool_error")
 
 
+class Batches(unittest.TestCase):
+    def tearDown(self) -> None:
+        runtime._binding = None
+
+    def test_call_batch_sends_one_rpc_and_answers_each_item_in_order(self) -> None:
+        answer = [
+            {"ok": True, "result": {"content": [{"type": "text", "text": "one"}]}},
+            {"ok": False, "error": {"code": "upstream_error", "message": "it failed"}},
+            {"ok": True, "result": {"isError": True, "content": [{"type": "text", "text": "tool said no"}]}},
+        ]
+        host = RecordingHost({"call_batch": answer})
+        runtime._bind(host, [SERVER], ["my-server"])
+        results = run(runtime.call_batch("my-server", "echo", [{"message": "a"}, {"message": "b"}, {"message": "c"}], timeout=2))
+        self.assertEqual(results[0], "one")
+        self.assertIsInstance(results[1], runtime.MCPError)
+        self.assertEqual((results[1].code, str(results[1])), ("upstream_error", "it failed"))
+        self.assertEqual(results[2].code, "tool_error")
+        method, params, _ = host.requests[0]
+        self.assertEqual((method, params["items"][2], params["timeoutMs"]), ("call_batch", {"message": "c"}, 2000))
+        self.assertEqual(len(host.requests), 1)
+
+    def test_call_batch_refuses_what_is_not_a_list_of_dicts(self) -> None:
+        runtime._bind(RecordingHost(), [SERVER], ["my-server"])
+        with self.assertRaisesRegex(TypeError, "items must be a list"):
+            run(runtime.call_batch("my-server", "echo", {"message": "a"}))
+        with self.assertRaisesRegex(TypeError, r"items\[1\] must be a dict"):
+            run(runtime.call_batch("my-server", "echo", [{}, "x"]))
+        self.assertEqual(run(runtime.call_batch("my-server", "echo", [])), [])
+
+    def test_a_denied_call_is_approval_denied_an_mcp_error(self) -> None:
+        error = runtime.error_for("approval_denied", "my-server.echo was not run: the user denied it")
+        self.assertIsInstance(error, runtime.ApprovalDenied)
+        self.assertIsInstance(error, runtime.MCPError)
+        self.assertEqual(error.code, "approval_denied")
+        self.assertIsInstance(runtime.error_for("timeout", "t"), runtime.MCPTimeoutError)
+        self.assertNotIsInstance(runtime.error_for("upstream_error", "u"), runtime.ApprovalDenied)
+
+
 class Runtime(unittest.TestCase):
     def setUp(self) -> None:
         self.host = RecordingHost({"call_tool": {"content": [{"type": "text", "text": "ok"}]}})

@@ -67,8 +67,10 @@ from mcp.suggest import did_you_mean, server_message
 from mcp.values import AttrDict, wrap
 
 __all__ = [
+    "ApprovalDenied",
     "MCPError",
     "MCPTimeoutError",
+    "call_batch",
     "call_tool",
     "capability_summary",
     "describe_server",
@@ -108,6 +110,19 @@ class MCPError(RuntimeError):
 
 class MCPTimeoutError(MCPError, asyncio.TimeoutError):
     """A call that ran out of time: catchable both as ``MCPError`` and as ``TimeoutError``."""
+
+
+class ApprovalDenied(MCPError):
+    """A call that needed the user's approval and did not get it (denied, unanswered, or nobody to ask).
+
+    Nothing reached the server; the code may catch it and go on.
+    """
+
+
+def error_for(code: Optional[str], message: str) -> MCPError:
+    """The exception a failed ``rpc_result`` becomes in sandbox code, by its code."""
+    error_type = MCPTimeoutError if code == "timeout" else ApprovalDenied if code == "approval_denied" else MCPError
+    return error_type(message or "the host refused the call", code=code or None)
 
 
 class Host(Protocol):
@@ -301,6 +316,45 @@ async def call_tool(
         params["timeoutMs"] = max(1, int(round(seconds * 1000)))
     raw = await _current().host.request("call_tool", params, timeout=seconds, what="%s.%s" % (server, tool))
     return unwrap_tool_result(raw)
+
+
+async def call_batch(
+    server: str, tool: str, items: Sequence[Mapping[str, Any]], *, timeout: Optional[float] = None
+) -> List[Any]:
+    """Call one tool once per arguments dict, asking for approval once for all of them.
+
+    The calls run concurrently (within MCP_BRIDGE_MAX_CONCURRENT_CALLS); the answer is a list in the
+    order of ``items`` holding each call's value, or the ``MCPError`` that call raised (returned, not
+    raised, so one failure does not cost the others). A denied batch raises ``ApprovalDenied``.
+    ``timeout`` (seconds) applies to each call.
+    """
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Sequence):
+        raise TypeError("items must be a list of argument dicts, not %s" % type(items).__name__)
+    for i, arguments in enumerate(items):
+        if not isinstance(arguments, Mapping):
+            raise TypeError("items[%d] must be a dict of the tool's arguments, not %s" % (i, type(arguments).__name__))
+    if not items:
+        return []
+    seconds = _check_timeout(timeout)
+    params: Dict[str, Any] = {"server": server, "tool": tool, "items": [dict(a) for a in items]}
+    if seconds is not None:
+        params["timeoutMs"] = max(1, int(round(seconds * 1000)))
+    # No overall timeout here: the question to the user may wait, and each call has its own.
+    raw = await _current().host.request("call_batch", params, what="%s.%s batch" % (server, tool))
+    if not isinstance(raw, list) or len(raw) != len(items):
+        raise MCPError("call_batch: the daemon answered %r items for %d calls" % (type(raw).__name__, len(items)), code="protocol_error")
+    out: List[Any] = []
+    for entry in raw:
+        if isinstance(entry, dict) and entry.get("ok"):
+            try:
+                out.append(unwrap_tool_result(entry.get("result")))
+            except MCPError as exc:
+                out.append(exc)
+        else:
+            error = entry.get("error") if isinstance(entry, dict) else None
+            error = error if isinstance(error, dict) else {}
+            out.append(error_for(error.get("code"), str(error.get("message") or "")))
+    return out
 
 
 def _names(result: Any) -> Tuple[Any, ...]:

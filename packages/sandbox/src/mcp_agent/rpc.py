@@ -12,7 +12,7 @@ import asyncio
 import threading
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from mcp.runtime import MCPError, MCPTimeoutError
+from mcp.runtime import MCPError, MCPTimeoutError, error_for
 from mcp_agent.channel import Channel, ChannelClosed
 
 Outcome = Tuple[bool, Any]  # (True, result) or (False, MCPError)
@@ -95,9 +95,9 @@ class RpcClient:
         if ok:
             settle((True, result))
             return
-        # The daemon's own deadline for the call: the same exception a sandbox-side timeout raises.
-        error_type = MCPTimeoutError if code == "timeout" else MCPError
-        settle((False, error_type(message or "the host refused the call", code=code or None)))
+        # The daemon's own deadline for the call raises what a sandbox-side timeout raises; a denied
+        # approval raises ApprovalDenied.
+        settle((False, error_for(code, message)))
 
     def close(self, reason: str) -> None:
         """Fail every call in flight and every later one: the daemon is gone."""
