@@ -23,6 +23,8 @@ export interface AppDeps {
   onRun?: (status: string, durationMs: number) => void;
   requestShutdown: () => void;
   bodyLimitBytes: number;
+  /** Called on every control request: a client is here, so a sleeping pool starts warming. */
+  wake?: () => void;
 }
 
 /** The control API, built apart from listening so tests can use `inject()`. */
@@ -49,6 +51,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send(new ApiError('not_found', `no endpoint ${request.method} ${request.url}`).body());
   });
+  const wake = deps.wake;
+  // Any request (a shim's launcher asks GET /v1/status when it connects) means a run may follow.
+  if (wake) app.addHook('onRequest', async () => wake());
   registerRunRoute(app, deps);
   registerServerRoutes(app, deps);
   registerStatusRoute(app, deps);

@@ -89,6 +89,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     size: config.MCP_BRIDGE_POOL_SIZE,
     max: config.MCP_BRIDGE_POOL_MAX,
     queueMax: config.MCP_BRIDGE_QUEUE_MAX,
+    idleTimeoutMs: config.MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT * 1000,
     log: log.child({ component: 'pool' }),
   });
   const toolHost = options.toolHost ?? new EmptyToolHost();
@@ -160,6 +161,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     requestShutdown: () => void close(),
     status: observability.status,
     onRun: observability.onRun,
+    wake: () => pool.wake(),
   });
   await app.listen({ path: paths.socket });
   await chmod(paths.socket, 0o600);

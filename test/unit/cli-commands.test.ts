@@ -18,7 +18,7 @@ const status: DaemonStatus = {
   image: 'python:3.12-slim',
   socket: '/s/daemon.sock',
   http: { enabled: false },
-  pool: { warm: 2, starting: 0, busy: 1, removing: 0, queued: 0, created: 9, failedStarts: 0 },
+  pool: { warm: 2, starting: 0, busy: 1, removing: 0, queued: 0, target: 2, sleeping: false, created: 9, failedStarts: 0 },
   servers: [
     { name: 'github', transport: 'stdio', source: '/h/.claude.json', state: 'connected', tools: 12 },
     { name: 'api', transport: 'http', source: '/h/.cursor/mcp.json', state: 'failed', lastError: 'HTTP 401' },
