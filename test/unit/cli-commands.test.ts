@@ -89,7 +89,7 @@ function doctorDeps(overrides: Partial<DoctorDeps> = {}): DoctorDeps {
     env: { MCP_BRIDGE_STATE_DIR: '/state' },
     uid: 1000,
     detect: async () => ({ flavour: 'docker', socketPath: '/var/run/docker.sock', source: 'the Docker socket' }),
-    engine: () => ({ ping: async () => undefined, version: async () => ({ name: 'docker', version: '26.1', apiVersion: '1.45' }), imageLabels: async () => ({}) }),
+    engine: () => ({ ping: async () => undefined, version: async () => ({ name: 'docker', version: '26.1', apiVersion: '1.45' }), imageLabels: async () => ({}), runtimes: async () => ['runc'] }),
     stat: async (path) => (path.endsWith('.sock') ? { mode: 0o140600, uid: 1000, isSocket: true, isDirectory: false } : { mode: 0o40700, uid: 1000, isSocket: false, isDirectory: true }),
     daemonStatus: async () => status,
     configProblems: async () => [],
@@ -102,6 +102,7 @@ test('doctor: all well gives ok lines (failed MCP servers and config problems of
   assert.deepEqual(checks.map((c) => [c.name, c.status]), [
     ['settings', 'ok'],
     ['engine', 'ok'],
+    ['OCI runtime', 'ok'],
     ['image', 'ok'],
     ['state directory', 'ok'],
     ['daemon', 'ok'],
@@ -141,4 +142,16 @@ test('doctor: a missing image, or one that does not answer, or a stale socket', 
   const stale = await runDoctor(doctorDeps({ daemonStatus: async () => undefined }));
   assert.equal(stale.find((c) => c.name === 'daemon')!.status, 'warn');
   assert.match(stale.find((c) => c.name === 'daemon')!.detail, /no daemon answers/);
+});
+
+test('doctor: says whether the engine has MCP_BRIDGE_OCI_RUNTIME (gVisor), and that runsc is there when unset', async () => {
+  const engine = (runtimes: string[]): DoctorDeps['engine'] => () => ({ ping: async () => undefined, version: async () => ({ name: 'docker', version: '26.1', apiVersion: '1.45' }), imageLabels: async () => ({}), runtimes: async () => runtimes });
+  const oci = async (env: Record<string, string>, runtimes: string[]) => (await runDoctor(doctorDeps({ env: { MCP_BRIDGE_STATE_DIR: '/state', ...env }, engine: engine(runtimes) }))).find((c) => c.name === 'OCI runtime');
+  const lacking = await oci({ MCP_BRIDGE_OCI_RUNTIME: 'runsc' }, ['runc', 'io.containerd.runc.v2']);
+  assert.equal(lacking?.status, 'fail');
+  assert.match(lacking?.detail ?? '', /MCP_BRIDGE_OCI_RUNTIME=runsc: the docker engine has no such runtime \(it has runc, io\.containerd\.runc\.v2\)/);
+  assert.match(lacking?.detail ?? '', /daemon\.json/);
+  assert.deepEqual(await oci({ MCP_BRIDGE_OCI_RUNTIME: 'runsc' }, ['runc', 'runsc']), { name: 'OCI runtime', status: 'ok', detail: 'sandboxes run under runsc (gVisor)' });
+  assert.match((await oci({}, ['runc', 'runsc']))?.detail ?? '', /runsc \(gVisor\) is there: MCP_BRIDGE_OCI_RUNTIME=runsc uses it/);
+  assert.match((await oci({}, ['runc']))?.detail ?? '', /no runsc \(gVisor\) registered/);
 });
