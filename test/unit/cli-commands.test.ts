@@ -134,9 +134,9 @@ test('doctor: each failing check says what to do', async () => {
 });
 
 test('doctor: a missing image, or one that does not answer, or a stale socket', async () => {
-  const noImage = await runDoctor(doctorDeps({ engine: () => ({ ping: async () => undefined, version: async () => ({ name: 'podman', version: '5', apiVersion: '1.41' }), imageLabels: async () => undefined }) }));
+  const noImage = await runDoctor(doctorDeps({ engine: () => ({ ping: async () => undefined, version: async () => ({ name: 'podman', version: '5', apiVersion: '1.41' }), imageLabels: async () => undefined, runtimes: async () => ['runc'] }) }));
   assert.match(noImage.find((c) => c.name === 'image')!.fix!, /mcp-code-mode image ensure/);
-  const deadEngine = await runDoctor(doctorDeps({ engine: () => ({ ping: async () => Promise.reject(new Error('connect ECONNREFUSED')), version: async () => ({ name: '', version: '', apiVersion: '' }), imageLabels: async () => undefined }) }));
+  const deadEngine = await runDoctor(doctorDeps({ engine: () => ({ ping: async () => Promise.reject(new Error('connect ECONNREFUSED')), version: async () => ({ name: '', version: '', apiVersion: '' }), imageLabels: async () => undefined, runtimes: async () => [] }) }));
   assert.equal(deadEngine.find((c) => c.name === 'engine')!.status, 'fail');
   assert.equal(deadEngine.find((c) => c.name === 'image')!.status, 'warn');
   const stale = await runDoctor(doctorDeps({ daemonStatus: async () => undefined }));
