@@ -35,6 +35,8 @@ export interface AppDeps {
   approvals?: Pick<ApprovalBroker, 'answer'>;
   /** Re-reads what else the configuration holds (the approvals file) on POST /v1/reload. */
   onReload?: () => Promise<void>;
+  /** Called on every control request: a client is here, so a sleeping pool starts warming. */
+  wake?: () => void;
 }
 
 /**
@@ -91,6 +93,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send(new ApiError('not_found', `no endpoint ${request.method} ${request.url}`).body());
   });
+  const wake = deps.wake;
+  // Any request (a shim's launcher asks GET /v1/status when it connects) means a run may follow.
+  if (wake) app.addHook('onRequest', async () => wake());
   registerRunRoute(app, deps);
   if (deps.approvals) registerApprovalRoute(app, deps.approvals);
   registerServerRoutes(app, deps);

@@ -102,6 +102,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     size: config.MCP_BRIDGE_POOL_SIZE,
     max: config.MCP_BRIDGE_POOL_MAX,
     queueMax: config.MCP_BRIDGE_QUEUE_MAX,
+    idleTimeoutMs: config.MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT * 1000,
     log: log.child({ component: 'pool' }),
   });
   const toolHost = options.toolHost ?? new EmptyToolHost();
@@ -184,6 +185,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     onReload: () => approvals.reload(),
     status: observability.status,
     onRun: observability.onRun,
+    wake: () => pool.wake(),
   });
   await app.listen({ path: paths.socket });
   await chmod(paths.socket, 0o600);

@@ -54,6 +54,8 @@ export class DaemonMetrics {
     gauge('starting', 'Sandboxes being started.', (s) => s.starting);
     gauge('busy', 'Sandboxes running code.', (s) => s.busy);
     gauge('queued', 'Runs waiting for a sandbox.', (s) => s.queued);
+    gauge('target', 'Warm sandboxes the pool aims to keep (grows while runs wait; 0 while it sleeps).', (s) => s.target);
+    gauge('sleeping', '1 while the pool keeps no warm sandbox after MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT.', (s) => (s.sleeping ? 1 : 0));
     gauge('failed_starts', 'Sandbox starts that failed since the daemon started.', (s) => s.failedStarts);
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }

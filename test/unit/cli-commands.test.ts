@@ -18,7 +18,7 @@ const status: DaemonStatus = {
   image: 'python:3.12-slim',
   socket: '/s/daemon.sock',
   http: { enabled: false },
-  pool: { warm: 2, starting: 0, busy: 1, removing: 0, queued: 0, created: 9, failedStarts: 0 },
+  pool: { warm: 2, starting: 0, busy: 1, removing: 0, queued: 0, target: 2, sleeping: false, created: 9, failedStarts: 0 },
   servers: [
     { name: 'github', transport: 'stdio', source: '/h/.claude.json', state: 'connected', tools: 12 },
     { name: 'api', transport: 'http', source: '/h/.cursor/mcp.json', state: 'failed', lastError: 'HTTP 401' },
@@ -88,7 +88,7 @@ function doctorDeps(overrides: Partial<DoctorDeps> = {}): DoctorDeps {
     env: { MCP_BRIDGE_STATE_DIR: '/state' },
     uid: 1000,
     detect: async () => ({ flavour: 'docker', socketPath: '/var/run/docker.sock', source: 'the Docker socket' }),
-    engine: () => ({ ping: async () => undefined, version: async () => ({ name: 'docker', version: '26.1', apiVersion: '1.45' }), imageLabels: async () => ({}) }),
+    engine: () => ({ ping: async () => undefined, version: async () => ({ name: 'docker', version: '26.1', apiVersion: '1.45' }), imageLabels: async () => ({}), runtimes: async () => ['runc'] }),
     stat: async (path) => (path.endsWith('.sock') ? { mode: 0o140600, uid: 1000, isSocket: true, isDirectory: false } : { mode: 0o40700, uid: 1000, isSocket: false, isDirectory: true }),
     daemonStatus: async () => status,
     configProblems: async () => [],
@@ -101,6 +101,7 @@ test('doctor: all well gives ok lines (failed MCP servers and config problems of
   assert.deepEqual(checks.map((c) => [c.name, c.status]), [
     ['settings', 'ok'],
     ['engine', 'ok'],
+    ['OCI runtime', 'ok'],
     ['image', 'ok'],
     ['state directory', 'ok'],
     ['daemon', 'ok'],
@@ -132,9 +133,9 @@ test('doctor: each failing check says what to do', async () => {
 });
 
 test('doctor: a missing image, or one that does not answer, or a stale socket', async () => {
-  const noImage = await runDoctor(doctorDeps({ engine: () => ({ ping: async () => undefined, version: async () => ({ name: 'podman', version: '5', apiVersion: '1.41' }), imageLabels: async () => undefined }) }));
+  const noImage = await runDoctor(doctorDeps({ engine: () => ({ ping: async () => undefined, version: async () => ({ name: 'podman', version: '5', apiVersion: '1.41' }), imageLabels: async () => undefined, runtimes: async () => ['runc'] }) }));
   assert.match(noImage.find((c) => c.name === 'image')!.fix!, /mcp-code-mode image ensure/);
-  const deadEngine = await runDoctor(doctorDeps({ engine: () => ({ ping: async () => Promise.reject(new Error('connect ECONNREFUSED')), version: async () => ({ name: '', version: '', apiVersion: '' }), imageLabels: async () => undefined }) }));
+  const deadEngine = await runDoctor(doctorDeps({ engine: () => ({ ping: async () => Promise.reject(new Error('connect ECONNREFUSED')), version: async () => ({ name: '', version: '', apiVersion: '' }), imageLabels: async () => undefined, runtimes: async () => [] }) }));
   assert.equal(deadEngine.find((c) => c.name === 'engine')!.status, 'fail');
   assert.equal(deadEngine.find((c) => c.name === 'image')!.status, 'warn');
   const stale = await runDoctor(doctorDeps({ daemonStatus: async () => undefined }));
@@ -153,4 +154,16 @@ test('doctor: bwrap is checked; asked for and unusable it fails with a fix, and 
   assert.equal(fallback.find((c) => c.name === 'bwrap')!.status, 'warn');
   const noEngine = await runDoctor(doctorDeps({ detect: async () => undefined, bwrap: async () => ({ usable: true, detail: 'bwrap 0.8.0' }) }));
   assert.deepEqual(noEngine.filter((c) => c.name === 'engine' || c.name === 'bwrap').map((c) => c.status), ['ok', 'warn']);
+});
+
+test('doctor: says whether the engine has MCP_BRIDGE_OCI_RUNTIME (gVisor), and that runsc is there when unset', async () => {
+  const engine = (runtimes: string[]): DoctorDeps['engine'] => () => ({ ping: async () => undefined, version: async () => ({ name: 'docker', version: '26.1', apiVersion: '1.45' }), imageLabels: async () => ({}), runtimes: async () => runtimes });
+  const oci = async (env: Record<string, string>, runtimes: string[]) => (await runDoctor(doctorDeps({ env: { MCP_BRIDGE_STATE_DIR: '/state', ...env }, engine: engine(runtimes) }))).find((c) => c.name === 'OCI runtime');
+  const lacking = await oci({ MCP_BRIDGE_OCI_RUNTIME: 'runsc' }, ['runc', 'io.containerd.runc.v2']);
+  assert.equal(lacking?.status, 'fail');
+  assert.match(lacking?.detail ?? '', /MCP_BRIDGE_OCI_RUNTIME=runsc: the docker engine has no such runtime \(it has runc, io\.containerd\.runc\.v2\)/);
+  assert.match(lacking?.detail ?? '', /daemon\.json/);
+  assert.deepEqual(await oci({ MCP_BRIDGE_OCI_RUNTIME: 'runsc' }, ['runc', 'runsc']), { name: 'OCI runtime', status: 'ok', detail: 'sandboxes run under runsc (gVisor)' });
+  assert.match((await oci({}, ['runc', 'runsc']))?.detail ?? '', /runsc \(gVisor\) is there: MCP_BRIDGE_OCI_RUNTIME=runsc uses it/);
+  assert.match((await oci({}, ['runc']))?.detail ?? '', /no runsc \(gVisor\) registered/);
 });

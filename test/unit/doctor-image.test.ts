@@ -9,7 +9,7 @@ function doctor(env: Record<string, string>, images: Record<string, Record<strin
     uid: 1000,
     cwd: '/work',
     detect: async () => ({ flavour: 'docker', socketPath: '/var/run/docker.sock', source: 'the Docker socket' }),
-    engine: () => ({ ping: async () => undefined, version: async () => ({ name: 'docker', version: '26.1', apiVersion: '1.45' }), imageLabels: async (ref: string) => images[ref] }),
+    engine: () => ({ ping: async () => undefined, version: async () => ({ name: 'docker', version: '26.1', apiVersion: '1.45' }), imageLabels: async (ref: string) => images[ref], runtimes: async () => ['runc'] }),
     stat: async () => undefined,
     daemonStatus: async () => undefined,
     configProblems: async () => [],

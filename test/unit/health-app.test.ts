@@ -4,7 +4,7 @@ import { DaemonStatusSchema, type DaemonStatus, type PoolStatus } from '@mcp-cod
 import { buildHealthApp } from '../../daemon/src/health/health-app.ts';
 import { DaemonMetrics } from '../../daemon/src/metrics.ts';
 
-const pool: PoolStatus = { warm: 2, starting: 0, busy: 1, removing: 0, queued: 3, created: 5, failedStarts: 1 };
+const pool: PoolStatus = { warm: 2, starting: 0, busy: 1, removing: 0, queued: 3, target: 2, sleeping: false, created: 5, failedStarts: 1 };
 const status: DaemonStatus = {
   version: '0.1.0',
   pid: 1,

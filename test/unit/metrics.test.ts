@@ -5,7 +5,7 @@ import { RpcFailure, type RpcContext } from '../../daemon/src/rpc/rpc-failure.ts
 import { RpcRouter } from '../../daemon/src/rpc/rpc-router.ts';
 import { EmptyToolHost } from '../../daemon/src/rpc/tool-host.ts';
 
-const pool = () => ({ warm: 0, starting: 0, busy: 0, removing: 0, queued: 0, created: 0, failedStarts: 0 });
+const pool = () => ({ warm: 0, starting: 0, busy: 0, removing: 0, queued: 0, target: 0, sleeping: false, created: 0, failedStarts: 0 });
 
 test('run counts by status feed /status; an unknown status counts as error', () => {
   const m = new DaemonMetrics(pool, { processMetrics: false });

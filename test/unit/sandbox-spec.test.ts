@@ -47,3 +47,8 @@ test('CPUs become NanoCpus only when set', () => {
   assert.equal(buildSandboxSpec({ ...limits, cpus: 1.5 }, [], {}).HostConfig.NanoCpus, 1_500_000_000);
   assert.equal('NanoCpus' in buildSandboxSpec(limits, [], {}).HostConfig, false);
 });
+
+test('MCP_BRIDGE_OCI_RUNTIME becomes HostConfig.Runtime, and only when set', () => {
+  assert.equal(buildSandboxSpec({ ...limits, ociRuntime: 'runsc' }, [], {}).HostConfig.Runtime, 'runsc');
+  assert.ok(!('Runtime' in buildSandboxSpec(limits, [], {}).HostConfig));
+});

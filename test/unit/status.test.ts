@@ -17,7 +17,7 @@ test('the status keeps only the named fields of a server: env, headers and args 
   } as ServerStatus;
   const status = buildStatus({
     info: () => ({ version: '1', pid: 1, uptimeSec: 0, rssBytes: 0, engine: { name: 'docker', version: '1', via: 'x' }, image: 'i', socket: '/s' }),
-    pool: () => ({ warm: 0, starting: 0, busy: 0, removing: 0, queued: 0, created: 0, failedStarts: 0 }),
+    pool: () => ({ warm: 0, starting: 0, busy: 0, removing: 0, queued: 0, target: 0, sleeping: false, created: 0, failedStarts: 0 }),
     toolHost: { status: () => ({ servers: [leaky], problems: [{ path: '/p.json', message: 'bad', extra: 'x' } as never] }) },
     runs: () => ({ total: 0, success: 0, error: 0, timeout: 0, validation_error: 0, toolCalls: 0 }),
     http: () => ({ enabled: false }),

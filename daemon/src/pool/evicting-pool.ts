@@ -27,6 +27,12 @@ interface Refill {
   _ensureMinimum(): void;
 }
 
+/** generic-pool's live options and the method that hands resources to waiting borrowers. */
+interface Resizable extends Refill {
+  _config: { min: number; max: number };
+  _dispense(): void;
+}
+
 /**
  * A generic-pool whose evictor passes remove idle resources that `isDead` says are gone, whatever
  * their idle time, so the pool replaces them without waiting for a borrower to trip over them.
@@ -36,16 +42,37 @@ interface Refill {
  */
 export function createEvictingPool<T>(factory: Factory<T>, options: Options, isDead: (resource: T) => boolean, retryMs = 100): Pool<T> {
   class DeadResourceEvictor implements Evictor<T> {
-    evict(_config: unknown, resource: PooledResource<T>): boolean {
-      return isDead(resource.obj);
+    // Beyond the dead: idle resources above `min` (the pool was resized down) go one by one;
+    // generic-pool counts `availableCount` down as each is removed.
+    evict(config: { min: number }, resource: PooledResource<T>, availableCount: number): boolean {
+      return isDead(resource.obj) || availableCount > config.min;
     }
   }
   const pool = new lib.Pool<T>(DeadResourceEvictor, lib.Deque, lib.PriorityQueue, factory, options);
   const refill = pool as unknown as Refill;
-  if (typeof refill._ensureMinimum !== 'function') throw new Error('generic-pool changed: Pool._ensureMinimum is gone (see daemon/src/pool/evicting-pool.ts)');
+  const resizable = pool as unknown as Partial<Resizable>;
+  if (typeof refill._ensureMinimum !== 'function' || typeof resizable._dispense !== 'function' || typeof resizable._config?.min !== 'number') {
+    throw new Error('generic-pool changed: Pool._ensureMinimum, _dispense or _config is gone (see daemon/src/pool/evicting-pool.ts)');
+  }
   pool.on('factoryCreateError', () => {
     // It checks the pool's own draining flag, so a pool being closed is not refilled.
     setTimeout(() => refill._ensureMinimum(), retryMs).unref();
   });
   return pool;
+}
+
+/**
+ * Changes a pool made by createEvictingPool to keep `min` idle-or-starting resources and at most
+ * `max` in all. generic-pool has no resize: its options are read live, so raising them and asking
+ * it to top up and to serve waiters is enough; lowering `min` lets the evictor remove the surplus
+ * idle resources on its next pass (borrowed ones are never touched).
+ */
+export function resizePool<T>(pool: Pool<T>, min: number, max: number): void {
+  const inner = pool as unknown as Resizable;
+  if (!(min >= 0 && max >= 1 && min <= max)) throw new RangeError(`resizePool: need 0 <= min <= max and max >= 1, got min ${min}, max ${max}`);
+  if (inner._config.min === min && inner._config.max === max) return;
+  inner._config.min = min;
+  inner._config.max = max;
+  inner._ensureMinimum();
+  inner._dispense();
 }

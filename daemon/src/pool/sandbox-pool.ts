@@ -4,11 +4,13 @@ import type { Pool } from 'generic-pool';
 import type { Logger } from 'pino';
 import { RuntimeUnavailableError, type SandboxRuntime } from '../runtimes/runtime.js';
 import { Sandbox } from '../sandbox/sandbox.js';
-import { createEvictingPool } from './evicting-pool.js';
+import { createEvictingPool, resizePool } from './evicting-pool.js';
 import { RunGate, ShuttingDownError } from './run-gate.js';
 
 /** How long a short run may keep the engine to itself before its replacement starts warming. */
 const REFILL_DELAY_MS = 250;
+/** How long no run may have waited for a sandbox before the grown warm target steps down by one. */
+const SHRINK_AFTER_MS = 10_000;
 
 export interface PoolOptions {
   /** Starts, removes and lists the sandboxes; the pool never knows which runtime it is. */
@@ -28,6 +30,16 @@ export interface PoolOptions {
   evictMs?: number;
   /** How often the runtime is asked for sandboxes of this daemon that no sandbox object owns any more. */
   janitorMs?: number;
+  /**
+   * With no run (and no wake()) for this long, the pool keeps no warm sandbox at all, so that an
+   * engine VM (Docker Desktop, a Podman machine) can sleep; the next run or wake() warms it again.
+   * 0 or absent: never (MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT).
+   */
+  idleTimeoutMs?: number;
+  /** A warm target grown by waiting runs steps down by one after this long with no run waiting. */
+  shrinkMs?: number;
+  /** How often the target and the idle timeout are looked at. */
+  tickMs?: number;
 }
 
 /**
@@ -45,9 +57,15 @@ export interface Lease {
 }
 
 /**
- * Warm, single-use sandboxes. generic-pool keeps `size` containers started and ready; a run takes
- * one out of the pool for good (so the pool warms a replacement at once), and destroys it when done.
- * A RunGate bounds the runs so that warm plus running containers never exceed `max`.
+ * Warm, single-use sandboxes. generic-pool keeps a target of containers started and ready; a run
+ * takes one out of the pool for good (so the pool warms a replacement at once), and destroys it
+ * when done. A RunGate bounds the runs so that warm plus running containers never exceed `max`.
+ *
+ * The target follows demand: it starts at `size`, grows by one each time a run has to wait for a
+ * sandbox (up to `max`, less the sandboxes runs hold), and steps back towards `size` once runs no
+ * longer wait. After `idleTimeoutMs` with no run it drops to zero (the pool sleeps) until the next
+ * run or wake(). generic-pool starts the missing sandboxes all at once, so creation is as parallel
+ * as the runtime takes it.
  */
 export class SandboxPool {
   private readonly pool: Pool<Sandbox>;
@@ -67,9 +85,19 @@ export class SandboxPool {
   private readonly creating = new Set<string>();
   private readonly janitor: NodeJS.Timeout | undefined;
   private sweeping = false;
+  /** Warm sandboxes wanted while awake, between `size` and `max`. */
+  private target: number;
+  private sleeping = false;
+  /** Last lease, release or wake(): the idle timeout counts from here. */
+  private lastActivity = Date.now();
+  /** Last time a run found no warm sandbox: the target shrinks only when this is old. */
+  private lastWait = 0;
+  private lastShrink = Date.now();
+  private readonly ticker: NodeJS.Timeout;
 
   constructor(private readonly options: PoolOptions) {
     const warm = Math.max(options.size, 0);
+    this.target = warm;
     this.gate = new RunGate(Math.max(1, options.max - warm), options.queueMax);
     this.pool = createEvictingPool<Sandbox>(
       {
@@ -91,7 +119,7 @@ export class SandboxPool {
         // Nothing idles out; each evictor pass removes the idle sandboxes whose container died,
         // and the pool warms their replacements at once.
         evictionRunIntervalMillis: options.evictMs ?? 1000,
-        numTestsPerEvictionRun: Math.max(3, warm),
+        numTestsPerEvictionRun: Math.max(3, options.max),
         idleTimeoutMillis: Number.MAX_SAFE_INTEGER,
       },
       (sandbox) => sandbox.closed,
@@ -99,6 +127,52 @@ export class SandboxPool {
     this.pool.on('factoryCreateError', (err) => this.options.log.warn({ err }, 'warming a sandbox failed'));
     this.janitor = setInterval(() => void this.sweep(), options.janitorMs ?? 5000);
     this.janitor.unref();
+    this.ticker = setInterval(() => this.tick(), options.tickMs ?? 1000);
+    this.ticker.unref();
+  }
+
+  /** Sandboxes held by runs and sessions or being removed: warm ones fit in what `max` leaves. */
+  private get held(): number {
+    return this.leased.size + this.retiring.size;
+  }
+
+  /** Tells generic-pool how many warm sandboxes to keep now. */
+  private applyTarget(): void {
+    if (this.closing) return;
+    const warm = this.sleeping ? 0 : Math.max(0, Math.min(this.target, this.options.max - this.held));
+    // A max of at least 1 lets a run that comes while the pool sleeps (or with size 0) get one.
+    resizePool(this.pool, warm, Math.max(1, warm));
+  }
+
+  private tick(): void {
+    if (this.closing) return;
+    const now = Date.now();
+    const shrinkMs = this.options.shrinkMs ?? SHRINK_AFTER_MS;
+    if (this.target > this.options.size && now - this.lastWait >= shrinkMs && now - this.lastShrink >= shrinkMs) {
+      this.target--;
+      this.lastShrink = now;
+      this.options.log.debug({ target: this.target }, 'warm target shrinks');
+    }
+    const idleMs = this.options.idleTimeoutMs ?? 0;
+    const idle = this.held === 0 && this.gate.queued === 0 && this.pool.pending === 0;
+    if (idleMs > 0 && !this.sleeping && idle && now - this.lastActivity >= idleMs) {
+      this.sleeping = true;
+      this.target = this.options.size;
+      this.options.log.info({ idleSec: idleMs / 1000 }, 'no run for the idle timeout: the pool sleeps (no warm sandbox) until the next run');
+    }
+    this.applyTarget();
+  }
+
+  /**
+   * Someone will probably run soon (a shim connected, a control request came): a sleeping pool
+   * warms again, and the idle timeout starts over.
+   */
+  wake(): void {
+    this.lastActivity = Date.now();
+    if (!this.sleeping || this.closing) return;
+    this.sleeping = false;
+    this.options.log.info('the pool wakes: warming sandboxes');
+    this.applyTarget();
   }
 
   /** Hands a sandbox to removal; from then on the janitor retries it if removal fails. */
@@ -190,11 +264,22 @@ export class SandboxPool {
   /** A ready sandbox held for good by its taker (a session), who gives it back with retire(). */
   async take(signal?: AbortSignal): Promise<Sandbox> {
     if (this.closing) throw new ShuttingDownError();
+    const woke = this.sleeping;
+    this.wake();
     await this.gate.enter(signal);
     try {
+      // A pool that just woke has nothing warm yet: that says nothing about demand.
+      if (this.pool.available === 0 && !woke) {
+        // This run waits for a sandbox to start: keep one more warm from now on.
+        this.lastWait = Date.now();
+        if (this.target < this.options.max) this.target++;
+        this.applyTarget();
+      }
       const sandbox = await this.acquire(signal);
       this.leased.add(sandbox);
+      this.lastActivity = Date.now();
       this.scheduleReplacement(sandbox);
+      this.applyTarget();
       return sandbox;
     } catch (err) {
       this.gate.leave();
@@ -267,8 +352,10 @@ export class SandboxPool {
       await this.remove(sandbox);
     } finally {
       this.retiring.delete(sandbox);
+      this.lastActivity = Date.now();
       // Only now: warm plus running plus being-removed containers stay within `max`.
       this.gate.leave();
+      this.applyTarget();
     }
   }
 
@@ -279,6 +366,8 @@ export class SandboxPool {
       busy: this.leased.size,
       removing: this.retiring.size,
       queued: this.gate.queued,
+      target: this.sleeping ? 0 : this.target,
+      sleeping: this.sleeping,
       created: this.created,
       failedStarts: this.failedStarts,
       ...(this.lastStartError ? { lastStartError: this.lastStartError } : {}),
@@ -294,6 +383,7 @@ export class SandboxPool {
   async close(): Promise<void> {
     this.stopLeasing();
     if (this.janitor) clearInterval(this.janitor);
+    clearInterval(this.ticker);
     this.gate.rejectAll(new ShuttingDownError());
     await this.pool.drain();
     await this.pool.clear();

@@ -11,6 +11,7 @@ import {
   imageContents,
   imagePlan,
   LOCAL_IMAGE,
+  ociRuntimeProblem,
   type ContainerClient,
   type EngineEndpoint,
 } from '@mcp-code-mode/daemon/container';
@@ -29,7 +30,7 @@ export interface DoctorDeps {
   env: Record<string, string | undefined>;
   uid: number | undefined;
   detect: () => Promise<EngineEndpoint | undefined>;
-  engine: (endpoint: EngineEndpoint) => Pick<ContainerClient, 'ping' | 'version' | 'imageLabels'>;
+  engine: (endpoint: EngineEndpoint) => Pick<ContainerClient, 'ping' | 'version' | 'imageLabels' | 'runtimes'>;
   /** mode and owner of a path, or undefined when it does not exist. */
   stat: (path: string) => Promise<{ mode: number; uid: number; isSocket: boolean; isDirectory: boolean } | undefined>;
   daemonStatus: () => Promise<DaemonStatus | undefined>;
@@ -68,6 +69,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   }
   const endpoint = wantsBwrap ? undefined : await deps.detect().catch(() => undefined);
   let engine: ReturnType<DoctorDeps['engine']> | undefined;
+  let engineName = '';
   if (wantsBwrap) {
     checks.push({ name: 'engine', status: 'ok', detail: 'not needed: MCP_BRIDGE_RUNTIME=bwrap' });
   } else if (!endpoint && bwrap?.usable) {
@@ -80,11 +82,14 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
       await candidate.ping();
       const version = await candidate.version();
       engine = candidate;
+      engineName = version.name;
       checks.push({ name: 'engine', status: 'ok', detail: `${version.name} ${version.version} at ${endpoint.socketPath ?? `${endpoint.host}:${endpoint.port}`} (${endpoint.source})` });
     } catch (err) {
       checks.push({ name: 'engine', status: 'fail', detail: `${endpoint.source} does not answer: ${(err as Error).message}`, fix: ENGINE_FIX });
     }
   }
+
+  if (engine && env.ok) checks.push(await ociRuntimeCheck(engine, engineName, env.config.MCP_BRIDGE_OCI_RUNTIME));
 
   if (engine && env.ok) {
     const image = env.config.MCP_BRIDGE_IMAGE;
@@ -143,6 +148,23 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   if (problems.length === 0) checks.push({ name: 'MCP config', status: 'ok', detail: 'no problem in the MCP server config files' });
   for (const p of problems) checks.push({ name: 'MCP config', status: 'fail', detail: `${p.path}: ${p.message}`, fix: `fix or remove that entry in ${p.path}; the other servers still load` });
   return checks;
+}
+
+/** Whether the engine has MCP_BRIDGE_OCI_RUNTIME (the daemon refuses to start without it), or that gVisor is there to use. */
+async function ociRuntimeCheck(engine: Pick<ContainerClient, 'runtimes'>, engineName: string, wanted: string | undefined): Promise<Check> {
+  let known: string[];
+  try {
+    known = await engine.runtimes();
+  } catch (err) {
+    return { name: 'OCI runtime', status: wanted ? 'fail' : 'warn', detail: (err as Error).message, fix: 'check that the engine answers `docker info`' };
+  }
+  if (wanted) {
+    const problem = ociRuntimeProblem(wanted, engineName, known);
+    if (problem) return { name: 'OCI runtime', status: 'fail', detail: problem, fix: `register ${wanted} with the engine, or unset MCP_BRIDGE_OCI_RUNTIME` };
+    return { name: 'OCI runtime', status: 'ok', detail: `sandboxes run under ${wanted}${wanted.includes('runsc') ? ' (gVisor)' : ''}` };
+  }
+  const gvisor = known.includes('runsc') ? '; runsc (gVisor) is there: MCP_BRIDGE_OCI_RUNTIME=runsc uses it' : '; no runsc (gVisor) registered';
+  return { name: 'OCI runtime', status: 'ok', detail: `the engine's default (it has ${known.join(', ') || 'none listed'})${gvisor}` };
 }
 
 export function formatChecks(checks: Check[]): string {

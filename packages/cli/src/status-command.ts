@@ -21,7 +21,7 @@ export function formatStatus(status: DaemonStatus): string {
     `engine   ${status.engine.name} ${status.engine.version} (${status.engine.via})`,
     `image    ${status.image}`,
     `health   ${http.enabled ? `http://${http.address}:${http.port}/healthz` : http.error ? `not listening: ${http.error}` : 'disabled (set MCP_BRIDGE_HTTP_PORT)'}`,
-    `pool     ${pool.warm} warm, ${pool.starting} starting, ${pool.busy} busy, ${pool.queued} queued (${pool.created} started, ${pool.failedStarts} failed)`,
+    `pool     ${pool.warm} warm, ${pool.starting} starting, ${pool.busy} busy, ${pool.queued} queued (${pool.created} started, ${pool.failedStarts} failed); ${pool.sleeping ? 'asleep (warms on the next run)' : `target ${pool.target} warm`}`,
     `runs     ${runs.total} (${runs.success} success, ${runs.error} error, ${runs.timeout} timeout, ${runs.validation_error} invalid), ${runs.toolCalls} tool calls`,
   ];
   if (status.sessions) lines.push(...formatSessionsStatus(status.sessions));

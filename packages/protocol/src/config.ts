@@ -107,6 +107,13 @@ export const EnvConfigSchema = z.object({
   MCP_BRIDGE_POOL_SIZE: int('MCP_BRIDGE_POOL_SIZE', 0, 256).default(2),
   MCP_BRIDGE_POOL_MAX: int('MCP_BRIDGE_POOL_MAX', 1, 256).default(8),
   MCP_BRIDGE_QUEUE_MAX: int('MCP_BRIDGE_QUEUE_MAX', 0, 100_000).default(64),
+  /** Seconds with no run before the pool keeps no warm sandbox (an engine VM may sleep); 0 = never. */
+  MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT: int('MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT', 0, 7 * 86400).default(300),
+  /** The engine's OCI runtime for sandboxes (`runsc` for gVisor); the engine's default when unset. */
+  MCP_BRIDGE_OCI_RUNTIME: z
+    .string()
+    .regex(/^(\/[^\s]+|[A-Za-z0-9][A-Za-z0-9._-]*)$/, 'MCP_BRIDGE_OCI_RUNTIME must be a runtime name the engine knows (runsc) or, on Podman, an absolute path')
+    .optional(),
   MCP_BRIDGE_MAX_OUTPUT_BYTES: byteSize('MCP_BRIDGE_MAX_OUTPUT_BYTES', 1).default(64 * 1024),
   // Code travels to the sandbox in one frame, which is capped at 8 MiB.
   MCP_BRIDGE_MAX_CODE_BYTES: byteSize('MCP_BRIDGE_MAX_CODE_BYTES', 1024, 4 * 1024 * 1024).default(1024 * 1024),

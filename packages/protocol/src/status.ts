@@ -38,6 +38,10 @@ export const PoolStatusSchema = z.object({
   busy: z.number().int().nonnegative(),
   removing: z.number().int().nonnegative(),
   queued: z.number().int().nonnegative(),
+  /** Warm sandboxes the pool aims to keep now: grows while runs wait, 0 while it sleeps. */
+  target: z.number().int().nonnegative(),
+  /** No run for MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT: no warm sandbox until the next run or client. */
+  sleeping: z.boolean(),
   created: z.number().int().nonnegative(),
   failedStarts: z.number().int().nonnegative(),
   lastStartError: z.string().optional(),

@@ -36,6 +36,8 @@ export interface ContainerClient {
   readonly endpoint: EngineEndpoint;
   ping(): Promise<void>;
   version(): Promise<EngineVersion>;
+  /** The OCI runtimes the engine can create containers with (`docker info`'s Runtimes). */
+  runtimes(): Promise<string[]>;
   startAttached(spec: SandboxSpec): Promise<AttachedContainer>;
   /** Kills and removes; a container that is already gone is not an error. */
   remove(id: string): Promise<void>;
@@ -209,6 +211,15 @@ export class DockerodeClient implements ContainerClient {
     } catch (err) {
       if (containerGone(err)) return undefined;
       throw new EngineError(`cannot inspect container ${id.slice(0, 12)}: ${reason(err)}`, { cause: err });
+    }
+  }
+
+  async runtimes(): Promise<string[]> {
+    try {
+      const info = (await this.docker.info()) as { Runtimes?: Record<string, unknown> };
+      return Object.keys(info.Runtimes ?? {});
+    } catch (err) {
+      throw new EngineError(`cannot read the engine's OCI runtimes: ${reason(err)}`, { cause: err });
     }
   }
 

@@ -3,6 +3,7 @@
 export { DockerodeClient, EngineError } from './container-client.js';
 export type { ContainerClient, EngineVersion } from './container-client.js';
 export { detectEngine } from './detect.js';
+export { ociRuntimeProblem } from './oci-runtime.js';
 export type { EngineEndpoint } from './detect.js';
 export { buildLocalImage, builderEnv, ensureImage, LOCAL_IMAGE } from './image.js';
 export {

@@ -7,6 +7,7 @@ import { detectEngine } from './detect.js';
 import { builderEnv } from './image.js';
 import { ensureConfiguredImage } from './image-profiles.js';
 import { buildSandboxSpec, LABEL_DAEMON, LABEL_OWNER } from './sandbox-spec.js';
+import { ociRuntimeProblem } from './oci-runtime.js';
 import { loadBaseProfile, PERMISSIVE_BASE, sandboxSeccompProfile } from './seccomp.js';
 
 export const ENGINE_HELP =
@@ -54,6 +55,13 @@ export async function openContainerRuntime(options: OpenContainerOptions): Promi
   await client.ping();
   const engine = await client.version();
   log.info({ engine: engine.name, version: engine.version, via: endpoint.source }, 'container engine found');
+  const ociRuntime = config.MCP_BRIDGE_OCI_RUNTIME;
+  if (ociRuntime !== undefined) {
+    // Before the image and the pool: a runtime the engine lacks would fail every sandbox start.
+    const problem = ociRuntimeProblem(ociRuntime, engine.name, await client.runtimes());
+    if (problem) throw new EngineError(problem);
+    log.info({ ociRuntime }, 'sandboxes run under this OCI runtime');
+  }
   const image = await ensureConfiguredImage(client, config, {
     explicit: options.imageExplicit,
     cwd: options.cwd,
@@ -71,6 +79,7 @@ export async function openContainerRuntime(options: OpenContainerOptions): Promi
       nofile: config.MCP_BRIDGE_NOFILE,
       nproc: config.MCP_BRIDGE_NPROC,
       seccomp: await sandboxSeccomp(engine.name, log),
+      ociRuntime,
     },
     options.command,
     { [LABEL_OWNER]: options.owner, [LABEL_DAEMON]: options.daemonId },

@@ -10,6 +10,8 @@ export interface SandboxLimits {
   nproc: number;
   /** The value of `seccomp=` in SecurityOpt (the profile JSON for Docker, a file path for Podman); absent: the engine's default. */
   seccomp?: string | undefined;
+  /** The engine's OCI runtime (`runsc` for gVisor); absent: the engine's default (runc). */
+  ociRuntime?: string | undefined;
 }
 
 /** What the engine is asked to create; a plain value so the exact flags can be tested. */
@@ -42,6 +44,7 @@ export interface SandboxSpec {
     Init: true;
     AutoRemove: false;
     IpcMode: 'private';
+    Runtime?: string;
   };
 }
 
@@ -96,6 +99,7 @@ export function buildSandboxSpec(limits: SandboxLimits, cmd: string[], labels: R
       Init: true,
       AutoRemove: false,
       IpcMode: 'private',
+      ...(limits.ociRuntime !== undefined ? { Runtime: limits.ociRuntime } : {}),
     },
   };
 }
