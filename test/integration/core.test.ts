@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { RunResult } from '@mcp-code-mode/protocol';
-import { availableEngines, containersOf } from '../support/engines.ts';
+import { availableEngines, leftoversOf, sandboxesOf } from '../support/engines.ts';
 import { CLI, startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 
 const engines = await availableEngines();
@@ -117,10 +117,10 @@ print(json.dumps(out))
     test('a timeout returns in about its time, keeps partial output, and its container is gone', async () => {
       await waitWarm(daemon.client, 2);
       // Earlier runs' containers are removed after their answers; wait until only the warm two remain.
-      let before = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+      let before = (await sandboxesOf(engine, daemon)).map((c) => c.id);
       for (let i = 0; i < 100 && before.length !== 2; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        before = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+        before = (await sandboxesOf(engine, daemon)).map((c) => c.id);
       }
       assert.equal(before.length, 2);
       const started = Date.now();
@@ -129,7 +129,7 @@ print(json.dumps(out))
       assert.equal(r.status, 'timeout');
       assert.deepEqual(r.stdout, ['started']);
       assert.ok(took >= 2000 && took < 15_000, `took ${took} ms`);
-      const now = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+      const now = (await sandboxesOf(engine, daemon)).map((c) => c.id);
       // The run took one of the two warm containers; it must be gone, the other one untouched.
       assert.equal(before.filter((id) => now.includes(id)).length, 1, `before ${before} now ${now}`);
     });
@@ -181,11 +181,11 @@ print(json.dumps(out))
     });
 
     test('SIGKILL of the daemon, then a new daemon, leaves no container of the old one', async () => {
-      const oldIds = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+      const oldIds = (await sandboxesOf(engine, daemon)).map((c) => c.id);
       assert.ok(oldIds.length >= 1);
       await daemon.kill();
       daemon = await daemon.restart();
-      const now = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+      const now = (await sandboxesOf(engine, daemon)).map((c) => c.id);
       assert.deepEqual(now.filter((id) => oldIds.includes(id)), []);
       const r = await run('print("alive")');
       assert.deepEqual(r.stdout, ['alive']);
@@ -194,7 +194,7 @@ print(json.dumps(out))
     test('SIGTERM removes every container of the daemon and the socket', async () => {
       const code = await daemon.stop();
       assert.equal(code, 0, daemon.logs());
-      assert.deepEqual(await containersOf(engine, daemon.owner), []);
+      assert.deepEqual(await leftoversOf(engine, daemon), []);
       const { existsSync } = await import('node:fs');
       assert.equal(existsSync(daemon.socket), false);
     });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { availableEngines, containersOf } from '../support/engines.ts';
+import { availableEngines, sandboxesOf } from '../support/engines.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 import { callRun, connectShim, type ShimClient } from '../support/shim-client.ts';
 
@@ -120,13 +120,13 @@ for (const engine of engines) {
         },
       );
       await running;
-      const ids = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+      const ids = (await sandboxesOf(engine, daemon)).map((c) => c.id);
       const mine = ids.filter((id) => messages.join('\n').includes(id));
       assert.equal(mine.length, 1, `the run's container among ${ids.length} of this daemon`);
       cancel.abort();
       await assert.rejects(call, /abort/i);
       const deadline = Date.now() + 15_000;
-      while ((await containersOf(engine, daemon.owner)).some((c) => c.Id === mine[0])) {
+      while ((await sandboxesOf(engine, daemon)).some((c) => c.id === mine[0])) {
         assert.ok(Date.now() < deadline, 'the cancelled run container is still there after 15 s');
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -151,12 +151,12 @@ for (const engine of engines) {
         },
       );
       await running;
-      const mine = (await containersOf(engine, daemon.owner)).map((c) => c.Id).filter((id) => messages.join('\n').includes(id));
+      const mine = (await sandboxesOf(engine, daemon)).map((c) => c.id).filter((id) => messages.join('\n').includes(id));
       assert.equal(mine.length, 1);
       await leaving[Symbol.asyncDispose]();
       await assert.rejects(call);
       const deadline = Date.now() + 15_000;
-      while ((await containersOf(engine, daemon.owner)).some((c) => c.Id === mine[0])) {
+      while ((await sandboxesOf(engine, daemon)).some((c) => c.id === mine[0])) {
         assert.ok(Date.now() < deadline, 'the container of the abandoned run is still there after 15 s');
         await new Promise((r) => setTimeout(r, 100));
       }
