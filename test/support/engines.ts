@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { detectCgroupLayout } from '../../daemon/src/runtimes/bwrap/cgroups.ts';
-import { SANDBOX_ID, SandboxRecordFileSchema } from '../../daemon/src/runtimes/bwrap/records.ts';
+import { SANDBOX_ID, SandboxRecordFileSchema, type SandboxRecordFile } from '../../daemon/src/runtimes/bwrap/records.ts';
 import { DEFAULT_CLAIM_DIR, DEFAULT_UID_RANGE, type UidClaim } from '../../daemon/src/runtimes/bwrap/uid-claims.ts';
 
 /** A container engine, driven (and inspected) through its socket. */
@@ -98,7 +98,7 @@ export interface TestSandbox {
 }
 
 /** The bwrap sandbox records of a state directory (a sandbox exists from its record on). */
-export function bwrapRecords(stateDir: string): { id: string; uid?: number | undefined; pid?: number | undefined }[] {
+export function bwrapRecords(stateDir: string): SandboxRecordFile[] {
   const dir = join(stateDir, 'bwrap');
   if (!existsSync(dir)) return [];
   const out = [];
