@@ -165,13 +165,18 @@ export async function killSandbox(engine: TestEngine, id: string): Promise<void>
     await engine.docker.getContainer(id).kill();
     return;
   }
-  for (const pid of sandboxPids(id)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Gone already.
+  // Until none is left, as `docker kill` returns once the container is dead (a fork between two reads is caught by the next).
+  await eventually(() => {
+    const pids = sandboxPids(id);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
     }
-  }
+    return pids.length === 0;
+  }, `every process of sandbox ${id} is dead`, 10_000);
 }
 
 /**
