@@ -149,7 +149,7 @@ async function memory(engine: TestEngine, daemon: DaemonHandle, idle: number): P
   const busyIdle = await rss();
   const warm = (await containersOf(engine, daemon.owner)).find((c) => c.State === 'running');
   let containerBytes = Number.NaN;
-  if (warm) {
+  if (warm && engine.docker) {
     const stats = (await engine.docker.getContainer(warm.Id).stats({ stream: false })) as { memory_stats?: { usage?: number; stats?: Record<string, number> } };
     const usage = stats.memory_stats?.usage ?? Number.NaN;
     const cache = stats.memory_stats?.stats?.inactive_file ?? stats.memory_stats?.stats?.cache ?? 0;

@@ -91,7 +91,7 @@ describe(`soak on ${engine.name}`, () => {
     await Promise.all(Array.from({ length: CLIENTS }, client));
     const seconds = (Date.now() - started) / 1000;
     assert.equal(done, RUNS);
-    await settled(engine, h.daemon.owner, POOL_SIZE, 120_000);
+    await settled(engine, h.daemon, POOL_SIZE, 120_000);
     const rssEnd = await rss();
     const growth = rssEnd / rssAfterWarmup! - 1;
     t.diagnostic(`${RUNS} runs in ${seconds.toFixed(0)} s (${(RUNS / seconds).toFixed(1)} runs/s): ${JSON.stringify(counts)}`);

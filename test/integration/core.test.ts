@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunResult } from '@mcp-code-mode/protocol';
-import { availableEngines, containersOf } from '../support/engines.ts';
+import { availableEngines, bwrapRecords, leftoversOf, sandboxesOf } from '../support/engines.ts';
 import { CLI, startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 
 const engines = await availableEngines();
@@ -70,6 +72,14 @@ mounts = {l.split()[1]: l.split()[3] for l in open("/proc/mounts")}
 out["root_opts"] = mounts["/"].split(",")
 out["tmp_opts"] = mounts["/tmp"].split(",")
 out["ws_opts"] = mounts["/workspace"].split(",")
+import shutil, subprocess
+for d in ("/tmp", "/workspace"):
+    exe = d + "/probe-exec"
+    shutil.copy("/bin/true", exe); os.chmod(exe, 0o755)
+    try:
+        subprocess.run([exe]); out["exec" + d] = "ran"
+    except OSError as e:
+        out["exec" + d] = e.errno
 status = dict(l.split(":\\t", 1) for l in open("/proc/self/status").read().splitlines() if ":\\t" in l)
 out["capeff"] = status["CapEff"].strip(); out["capbnd"] = status["CapBnd"].strip()
 out["nonewprivs"] = status.get("NoNewPrivs", "").strip()
@@ -97,10 +107,24 @@ print(json.dumps(out))
       assert.deepEqual(facts.ifaces, ['lo']);
       assert.equal(facts.rootfs, 30, 'EROFS on the root filesystem');
       assert.ok(facts.root_opts.includes('ro'));
-      for (const opts of [facts.tmp_opts, facts.ws_opts]) for (const o of ['noexec', 'nosuid', 'nodev']) assert.ok(opts.includes(o), `${o} in ${opts}`);
+      // bwrap makes /tmp and /workspace non-executable with Landlock, not the mount flag (docs/SECURITY.md).
+      const flags = engine.name === 'bwrap' ? ['nosuid', 'nodev'] : ['noexec', 'nosuid', 'nodev'];
+      for (const opts of [facts.tmp_opts, facts.ws_opts]) for (const o of flags) assert.ok(opts.includes(o), `${o} in ${opts}`);
+      assert.deepEqual([facts['exec/tmp'], facts['exec/workspace']], [13, 13], 'EACCES on executing a file in /tmp and /workspace');
       assert.equal(facts.capeff, '0000000000000000');
       assert.equal(facts.capbnd, '0000000000000000');
       assert.equal(facts.nonewprivs, '1');
+      if (engine.name === 'bwrap') {
+        // No cgroup fs inside a bwrap sandbox: its limits are read on the host, from the cgroup its record names.
+        const record = bwrapRecords(daemon.stateDir).find((r) => r.cgroup);
+        assert.ok(record?.cgroup, 'a warm bwrap sandbox has a cgroup');
+        const read = (dir: string, file: string): string | null => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8').trim() : null);
+        const v1 = record.cgroup.version === 1;
+        facts.pids_max = read(record.cgroup.pids, 'pids.max');
+        facts.mem_max = read(record.cgroup.memory, v1 ? 'memory.limit_in_bytes' : 'memory.max');
+        facts.swap_max = v1 ? null : read(record.cgroup.memory, 'memory.swap.max');
+        facts.memsw_max = v1 ? read(record.cgroup.memory, 'memory.memsw.limit_in_bytes') : null;
+      }
       assert.equal(facts.pids_max, '128');
       assert.equal(facts.mem_max, String(512 * 1024 * 1024));
       // No extra swap: v2 says swap.max 0; v1 (when swap accounting is on) says memory+swap == memory.
@@ -117,10 +141,10 @@ print(json.dumps(out))
     test('a timeout returns in about its time, keeps partial output, and its container is gone', async () => {
       await waitWarm(daemon.client, 2);
       // Earlier runs' containers are removed after their answers; wait until only the warm two remain.
-      let before = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+      let before = (await sandboxesOf(engine, daemon)).map((c) => c.id);
       for (let i = 0; i < 100 && before.length !== 2; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        before = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+        before = (await sandboxesOf(engine, daemon)).map((c) => c.id);
       }
       assert.equal(before.length, 2);
       const started = Date.now();
@@ -129,7 +153,7 @@ print(json.dumps(out))
       assert.equal(r.status, 'timeout');
       assert.deepEqual(r.stdout, ['started']);
       assert.ok(took >= 2000 && took < 15_000, `took ${took} ms`);
-      const now = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+      const now = (await sandboxesOf(engine, daemon)).map((c) => c.id);
       // The run took one of the two warm containers; it must be gone, the other one untouched.
       assert.equal(before.filter((id) => now.includes(id)).length, 1, `before ${before} now ${now}`);
     });
@@ -181,11 +205,11 @@ print(json.dumps(out))
     });
 
     test('SIGKILL of the daemon, then a new daemon, leaves no container of the old one', async () => {
-      const oldIds = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+      const oldIds = (await sandboxesOf(engine, daemon)).map((c) => c.id);
       assert.ok(oldIds.length >= 1);
       await daemon.kill();
       daemon = await daemon.restart();
-      const now = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
+      const now = (await sandboxesOf(engine, daemon)).map((c) => c.id);
       assert.deepEqual(now.filter((id) => oldIds.includes(id)), []);
       const r = await run('print("alive")');
       assert.deepEqual(r.stdout, ['alive']);
@@ -194,7 +218,7 @@ print(json.dumps(out))
     test('SIGTERM removes every container of the daemon and the socket', async () => {
       const code = await daemon.stop();
       assert.equal(code, 0, daemon.logs());
-      assert.deepEqual(await containersOf(engine, daemon.owner), []);
+      assert.deepEqual(await leftoversOf(engine, daemon), []);
       const { existsSync } = await import('node:fs');
       assert.equal(existsSync(daemon.socket), false);
     });

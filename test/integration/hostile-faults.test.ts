@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ControlError } from '@mcp-code-mode/client';
-import { availableEngines, containersOf } from '../support/engines.ts';
+import { availableEngines, leftoversOf, sandboxesOf } from '../support/engines.ts';
 import { CLI, waitWarm } from '../support/daemon-process.ts';
-import { CASE, containerRunning, eventually, hostileHandle, POOL_SIZE, settled, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
+import { CASE, containerRunning, eventually, freezeSandbox, hostileHandle, killSandbox, POOL_SIZE, sandboxPids, settled, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
 const engines = await availableEngines();
 
@@ -17,8 +17,8 @@ for (const engine of engines) {
     let h: HostileDaemon;
     const run = (code: string, extra: Record<string, unknown> = {}) => h.run(code, extra);
     const warmIds = async (): Promise<string[]> => {
-      await settled(engine, h.daemon.owner);
-      return (await containersOf(engine, h.daemon.owner)).map((c) => c.Id);
+      await settled(engine, h.daemon);
+      return (await sandboxesOf(engine, h.daemon)).map((c) => c.id);
     };
 
     before(async () => {
@@ -30,18 +30,19 @@ for (const engine of engines) {
 
     test('F1 a warm container killed from outside is noticed, removed and replaced without a run', CASE, async () => {
       const [victim] = await warmIds();
-      await engine.docker.getContainer(victim!).kill();
+      await killSandbox(engine, victim!);
       // No run in between: the pool itself must notice the dead container and warm another one.
-      await settled(engine, h.daemon.owner, POOL_SIZE, 60_000);
-      assert.ok(!(await containersOf(engine, h.daemon.owner)).some((c) => c.Id === victim), 'the killed container is removed');
+      await settled(engine, h.daemon, POOL_SIZE, 60_000);
+      assert.ok(!(await sandboxesOf(engine, h.daemon)).some((c) => c.id === victim), 'the killed container is removed');
+      assert.deepEqual(sandboxPids(victim!), [], 'no process of the killed sandbox is left');
       await waitWarm(h.daemon.client, POOL_SIZE);
       await h.recovered();
     });
 
     test('F2 a busy container killed from outside ends its run with a clear error', CASE, async () => {
       const running = run('import subprocess, time\nsubprocess.Popen(["sleep", "771"])\nprint("started", flush=True)\ntime.sleep(600)', { timeout: 120 });
-      const busy = await containerRunning(engine, h.daemon.owner, ['sleep', '771']);
-      await engine.docker.getContainer(busy).kill();
+      const busy = await containerRunning(engine, h.daemon, ['sleep', '771']);
+      await killSandbox(engine, busy);
       const r = await running;
       assert.equal(r.status, 'error', JSON.stringify(r));
       assert.equal(r.error?.type, 'SandboxExited');
@@ -52,9 +53,11 @@ for (const engine of engines) {
 
     test('F3 every container removed at once (warm and busy): runs go on, the pool refills', CASE, async () => {
       const running = run('import subprocess, time\nsubprocess.Popen(["sleep", "772"])\ntime.sleep(600)', { timeout: 120 });
-      await containerRunning(engine, h.daemon.owner, ['sleep', '772']);
-      const all = await containersOf(engine, h.daemon.owner);
-      await Promise.all(all.map((c) => engine.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      await containerRunning(engine, h.daemon, ['sleep', '772']);
+      const all = await sandboxesOf(engine, h.daemon);
+      // bwrap has no engine to remove a sandbox behind the daemon's back: its processes are killed.
+      if (engine.docker) await Promise.all(all.map((c) => engine.docker.getContainer(c.id).remove({ force: true }).catch(() => undefined)));
+      else for (const c of all) await killSandbox(engine, c.id);
       const r = await running;
       assert.equal(r.status, 'error', JSON.stringify(r));
       assert.equal(r.error?.type, 'SandboxExited');
@@ -67,11 +70,12 @@ for (const engine of engines) {
 
     test('F4 a busy container frozen from outside (pause) times out and is removed', CASE, async () => {
       const running = run('import subprocess, time\nsubprocess.Popen(["sleep", "773"])\ntime.sleep(600)', { timeout: 4 });
-      const busy = await containerRunning(engine, h.daemon.owner, ['sleep', '773']);
-      await engine.docker.getContainer(busy).pause();
+      const busy = await containerRunning(engine, h.daemon, ['sleep', '773']);
+      await freezeSandbox(engine, busy);
       const r = await running;
       assert.equal(r.status, 'timeout', JSON.stringify(r));
-      await eventually(async () => !(await containersOf(engine, h.daemon.owner)).some((c) => c.Id === busy), 'the frozen container is removed', 60_000);
+      await eventually(async () => !(await sandboxesOf(engine, h.daemon)).some((c) => c.id === busy), 'the frozen container is removed', 60_000);
+      await eventually(() => sandboxPids(busy).length === 0, 'no process of the frozen sandbox is left', 30_000);
       await h.recovered();
     });
 
@@ -102,10 +106,10 @@ for (const engine of engines) {
       assert.equal(stop.status, 0, stop.stdout + stop.stderr);
       assert.match(stop.stdout, /daemon stopped/);
       await h.daemon.stop();
-      assert.deepEqual(await containersOf(engine, h.daemon.owner), []);
+      assert.deepEqual(await leftoversOf(engine, h.daemon), []);
       // And a new daemon starts on the same (recreated) state directory.
       h = hostileHandle(await h.daemon.restart(), engine, h.home);
-      await settled(engine, h.daemon.owner);
+      await settled(engine, h.daemon);
       await h.recovered();
     });
 
@@ -114,8 +118,8 @@ for (const engine of engines) {
         (result) => result,
         (err: unknown) => err,
       );
-      await containerRunning(engine, h.daemon.owner, ['sleep', '774']);
-      const before = (await containersOf(engine, h.daemon.owner)).map((c) => c.Id);
+      await containerRunning(engine, h.daemon, ['sleep', '774']);
+      const before = (await sandboxesOf(engine, h.daemon)).map((c) => c.id);
       await h.daemon.kill();
       // Whatever the outcome below, the next daemon on this state directory is what cleans up.
       h = hostileHandle(await h.daemon.restart(), engine, h.home);
@@ -123,12 +127,14 @@ for (const engine of engines) {
       assert.ok(err instanceof ControlError, String(err));
       assert.equal(err.code, 'daemon_unreachable');
       assert.match(err.message, /^the connection to the daemon at .* broke while it answered \(.+\): did it stop or crash\?$/);
-      const now = (await containersOf(engine, h.daemon.owner)).map((c) => c.Id);
+      const now = (await sandboxesOf(engine, h.daemon)).map((c) => c.id);
       assert.deepEqual(now.filter((id) => before.includes(id)), [], 'the killed daemon\'s containers, the busy one too, are gone');
+      assert.deepEqual(before.flatMap(sandboxPids), [], 'no process of the killed daemon\'s sandboxes is left');
       await h.recovered();
     });
 
-    test('F8 a container of a killed daemon that the engine finishes creating late is removed by the running daemon', CASE, async () => {
+    test('F8 a container of a killed daemon that the engine finishes creating late is removed by the running daemon', { ...CASE, skip: engine.docker ? false : 'about an engine finishing a container late: bwrap has no engine' }, async () => {
+      if (!engine.docker) return;
       // A daemon killed while the engine was creating a container: the engine finishes it after the
       // next daemon's start-up sweep. Made here by hand, as the engine would leave it (created, not started).
       const { image } = (await h.daemon.client.get('/v1/status')) as { image: string };
@@ -137,7 +143,7 @@ for (const engine of engines) {
         Cmd: ['python3', '-c', 'pass'],
         Labels: { 'mcp-code-mode.owner': h.daemon.owner, 'mcp-code-mode.daemon': 'an-earlier-daemon' },
       });
-      await eventually(async () => !(await containersOf(engine, h.daemon.owner)).some((c) => c.Id === late.id), 'the late container is removed', 30_000);
+      await eventually(async () => !(await sandboxesOf(engine, h.daemon)).some((c) => c.id === late.id), 'the late container is removed', 30_000);
       await h.recovered();
     });
   });

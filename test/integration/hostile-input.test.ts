@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ControlError } from '@mcp-code-mode/client';
-import { availableEngines, containersOf } from '../support/engines.ts';
+import { availableEngines, sandboxesOf } from '../support/engines.ts';
 import { CLI } from '../support/daemon-process.ts';
 import { CASE, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
@@ -292,7 +292,7 @@ for (const engine of engines) {
       assert.equal(ok + busy, 100);
       assert.ok(busy > 0 && ok >= 64, `ok ${ok} busy ${busy}`);
       await h.recovered();
-      assert.equal((await containersOf(engine, h.daemon.owner)).length, 2);
+      assert.equal((await sandboxesOf(engine, h.daemon)).length, 2);
     });
   });
 }

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { RunResult } from '@mcp-code-mode/protocol';
 import { imageTag } from '../../daemon/src/runtimes/container/image-profiles.ts';
-import { availableEngines } from '../support/engines.ts';
+import { availableEngines, type ContainerEngine } from '../support/engines.ts';
 import { CLI, startDaemonProcess, waitWarm } from '../support/daemon-process.ts';
 
-const engine = (await availableEngines()).find((e) => e.name === 'docker');
+// Images are built and inspected in Docker: not a test of bwrap, which only unpacks them (see bwrap-rootfs).
+const engine = (await availableEngines()).find((e): e is ContainerEngine => e.name === 'docker');
 const DATA_TAG = 'mcp-code-mode/sandbox:data';
 const BUILD_TIMEOUT = 20 * 60_000;
 
@@ -55,7 +56,7 @@ with zipfile.ZipFile(path, "w") as z:
   return file;
 }
 
-describe('image profiles on docker', { skip: engine ? false : 'Docker does not answer' }, () => {
+describe('image profiles on docker', { skip: engine ? false : 'about images in Docker: Docker does not answer or TEST_ENGINES leaves it out (bwrap only unpacks images)' }, () => {
   const env = { MCP_BRIDGE_RUNTIME: engine?.socket ?? '', MCP_BRIDGE_STATE_DIR: mkdtempSync(join(tmpdir(), 'mcm-img-')) };
   const cleanup: (() => Promise<unknown> | void)[] = [];
   after(async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SessionListSchema } from '@mcp-code-mode/protocol';
-import { availableEngines, containersOf } from '../support/engines.ts';
+import { availableEngines, leftoversOf, sandboxesOf } from '../support/engines.ts';
+import { killSandbox } from '../support/hostile.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 import { openSessionId, runClient as shimClient, type RunClient as ShimClient } from '../support/shim-client.ts';
 
@@ -31,7 +32,7 @@ for (const engine of engines) {
       assert.ok(found, `session ${id} is not listed`);
       return found.container;
     };
-    const engineHas = async (container: string): Promise<boolean> => (await containersOf(engine, daemon.owner)).some((c) => c.Id.startsWith(container));
+    const engineHas = async (container: string): Promise<boolean> => (await sandboxesOf(engine, daemon)).some((c) => c.id.startsWith(container));
 
     test('a session past its TTL is gone from the engine, and its id is refused with the reason', async () => {
       const result = await client.run({ session: 'new', code: 'x = 1' });
@@ -74,7 +75,7 @@ for (const engine of engines) {
     test('a container that dies while its session is idle ends the session', async () => {
       const id = openSessionId(await client.run({ session: 'new', code: 'x = 1' }));
       const container = await containerOf(id);
-      await engine.docker.getContainer(container).kill().catch(() => undefined);
+      await killSandbox(engine, container).catch(() => undefined);
       for (let i = 0; i < 50 && SessionListSchema.parse(await daemon.client.get('/v1/sessions')).sessions.some((s) => s.id === id); i++) await sleep(100);
       const late = await client.run({ session: id, code: 'print(x)' });
       assert.equal(late.status, 'validation_error');
@@ -86,7 +87,7 @@ for (const engine of engines) {
       const containers = await Promise.all(ids.map(containerOf));
       assert.equal(await daemon.stop(), 0);
       for (const container of containers) assert.equal(await engineHas(container), false);
-      assert.deepEqual(await containersOf(engine, daemon.owner), []);
+      assert.deepEqual(await leftoversOf(engine, daemon), []);
     });
   });
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SessionListSchema } from '@mcp-code-mode/protocol';
 import { availableEngines } from '../support/engines.ts';
+import { sandboxPids } from '../support/hostile.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 import { EVERYTHING, stdio, writeServersConfig } from '../fixtures/mcp-servers/upstreams.ts';
 import { openSessionId, runClient as shimClient, type RunClient as ShimClient } from '../support/shim-client.ts';
@@ -62,8 +63,15 @@ print(top_values("k\\na\\nb\\na\\n", "k"))`,
       assert.deepEqual(plain.stdout, ["['top_values']"]);
       // No container gets a mount of the skills directory: they arrive in the execute frame.
       const { container } = SessionListSchema.parse(await daemon.client.get('/v1/sessions')).sessions.find((s) => s.id === openSessionId(other))!;
-      const info = await engine.docker.getContainer(container).inspect();
-      assert.deepEqual(info.Mounts.filter((m) => m.Type !== 'tmpfs'), []);
+      if (engine.docker) {
+        const info = await engine.docker.getContainer(container).inspect();
+        assert.deepEqual(info.Mounts.filter((m) => m.Type !== 'tmpfs'), []);
+      } else {
+        // bwrap: no mount of the sandbox's namespace is the skills directory (its processes' mountinfo).
+        const pids = sandboxPids(container);
+        assert.ok(pids.length > 0, `no process of sandbox ${container} found`);
+        for (const pid of pids) assert.doesNotMatch(readFileSync(`/proc/${pid}/mountinfo`, 'utf8'), new RegExp(skillsDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+      }
       for (const id of [openSessionId(saving), openSessionId(other)]) await daemon.client.delete(`/v1/sessions/${id}`);
     });
 

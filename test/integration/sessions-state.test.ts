@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SessionListSchema } from '@mcp-code-mode/protocol';
-import { availableEngines, containersOf } from '../support/engines.ts';
+import { availableEngines, sandboxesOf } from '../support/engines.ts';
 import { CLI, startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 import { EVERYTHING, MEMORY, stdio, writeServersConfig } from '../fixtures/mcp-servers/upstreams.ts';
 import { openSessionId, runClient as shimClient, type RunClient as ShimClient } from '../support/shim-client.ts';
@@ -141,8 +141,8 @@ print(sorted(totals), round(sum(totals.values()), 2) == round(check, 2))`,
       const after = await client.run({ session: id, code: 'print(x)' });
       assert.equal(after.status, 'validation_error');
       assert.match(after.error?.message ?? '', /unknown or has expired: a run in it went past its 1 s timeout/);
-      const left = await containersOf(engine, daemon.owner);
-      assert.ok(!left.some((c) => c.Id.startsWith(container)), 'the session container is still there');
+      const left = await sandboxesOf(engine, daemon);
+      assert.ok(!left.some((c) => c.id.startsWith(container)), 'the session container is still there');
     });
 
     test('a session whose interpreter dies is ended and says so', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { availableEngines, containersOf } from '../support/engines.ts';
+import { availableEngines, sandboxesOf } from '../support/engines.ts';
+import { containerRunning } from '../support/hostile.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 import { callRun, connectShim, type ShimClient } from '../support/shim-client.ts';
 
@@ -111,10 +112,10 @@ for (const engine of engines) {
       let started!: () => void;
       const running = new Promise<void>((resolve) => (started = resolve));
       const messages: string[] = [];
-      // The code prints its own mount table: the container id is in it, so the test knows which container to watch.
+      // The code starts a marked process: the sandbox that runs it (found from the host) is the one to watch.
       const call = callRun(
         shim.client,
-        { code: 'print(open("/proc/self/mountinfo").read(), flush=True)\nimport time\ntime.sleep(60)', timeout: 90 },
+        { code: 'import subprocess, time\nsubprocess.Popen(["sleep", "781"])\nprint("started", flush=True)\ntime.sleep(60)', timeout: 90 },
         {
           signal: cancel.signal,
           onprogress: (p) => {
@@ -124,13 +125,11 @@ for (const engine of engines) {
         },
       );
       await running;
-      const ids = (await containersOf(engine, daemon.owner)).map((c) => c.Id);
-      const mine = ids.filter((id) => messages.join('\n').includes(id));
-      assert.equal(mine.length, 1, `the run's container among ${ids.length} of this daemon`);
+      const mine = [await containerRunning(engine, daemon, ['sleep', '781'])];
       cancel.abort();
       await assert.rejects(call, /abort/i);
       const deadline = Date.now() + 15_000;
-      while ((await containersOf(engine, daemon.owner)).some((c) => c.Id === mine[0])) {
+      while ((await sandboxesOf(engine, daemon)).some((c) => c.id === mine[0])) {
         assert.ok(Date.now() < deadline, 'the cancelled run container is still there after 15 s');
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -146,7 +145,7 @@ for (const engine of engines) {
       const messages: string[] = [];
       const call = callRun(
         leaving.client,
-        { code: 'print(open("/proc/self/mountinfo").read(), flush=True)\nimport time\ntime.sleep(60)', timeout: 90 },
+        { code: 'import subprocess, time\nsubprocess.Popen(["sleep", "782"])\nprint("started", flush=True)\ntime.sleep(60)', timeout: 90 },
         {
           onprogress: (p) => {
             messages.push(p.message ?? '');
@@ -155,12 +154,11 @@ for (const engine of engines) {
         },
       );
       await running;
-      const mine = (await containersOf(engine, daemon.owner)).map((c) => c.Id).filter((id) => messages.join('\n').includes(id));
-      assert.equal(mine.length, 1);
+      const mine = [await containerRunning(engine, daemon, ['sleep', '782'])];
       await leaving[Symbol.asyncDispose]();
       await assert.rejects(call);
       const deadline = Date.now() + 15_000;
-      while ((await containersOf(engine, daemon.owner)).some((c) => c.Id === mine[0])) {
+      while ((await sandboxesOf(engine, daemon)).some((c) => c.id === mine[0])) {
         assert.ok(Date.now() < deadline, 'the container of the abandoned run is still there after 15 s');
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -14,10 +14,11 @@ import { probeBwrap, type BwrapProbeOptions } from '../../daemon/src/runtimes/bw
 import { ensureRootfs } from '../../daemon/src/runtimes/bwrap/rootfs.ts';
 import type { StartedSandbox } from '../../daemon/src/runtimes/runtime.ts';
 import { encodeFrame, FrameDecoder } from '../../daemon/src/wire/frames.ts';
+import { BWRAP_TEST_CACHE } from './engines.ts';
 
 export const IMAGE = 'mcp-code-mode/sandbox:local';
 /** Shared by the bwrap test files: the unpacked image is made once (about 3 s from the engine), where sandbox uids may pass. */
-export const ROOTFS_CACHE = '/var/tmp/mcm-test-bwrap-rootfs';
+export const ROOTFS_CACHE = BWRAP_TEST_CACHE;
 
 /** Why the bwrap tests cannot run here, or undefined. */
 export function bwrapSkipReason(): string | undefined {

@@ -38,7 +38,7 @@ export async function startDaemonProcess(engine: TestEngine, extraEnv: Record<st
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     MCP_BRIDGE_STATE_DIR: stateDir,
-    MCP_BRIDGE_RUNTIME: engine.socket,
+    ...engine.env,
     MCP_BRIDGE_LOG_LEVEL: 'info',
     ...extraEnv,
   };

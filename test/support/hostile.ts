@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '@mcp-code-mode/protocol';
-import { containersOf, type TestEngine } from './engines.ts';
+import { hostProcesses, sandboxesOf, type DaemonRef, type TestEngine } from './engines.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from './daemon-process.ts';
 
 /** Warm containers of every hostile-suite daemon: what the engine must hold once a case is over. */
@@ -90,16 +90,16 @@ export function hostileHandle(daemon: DaemonHandle, engine: TestEngine, home: st
 }
 
 /**
- * Waits until the engine holds exactly `expected` containers of this daemon, all running. Finished
- * runs' containers are removed in the background, right after their answers.
+ * Waits until the runtime holds exactly `expected` sandboxes of this daemon, all running. Finished
+ * runs' sandboxes are removed in the background, right after their answers.
  */
-export async function settled(engine: TestEngine, owner: string, expected = POOL_SIZE, timeoutMs = 90_000): Promise<void> {
+export async function settled(engine: TestEngine, daemon: DaemonRef, expected = POOL_SIZE, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: string[] = [];
   for (;;) {
-    const rows = await containersOf(engine, owner);
-    last = rows.map((c) => `${c.Id.slice(0, 12)}:${c.State}`);
-    if (rows.length === expected && rows.every((c) => c.State === 'running')) return;
+    const rows = await sandboxesOf(engine, daemon);
+    last = rows.map((c) => `${c.id.slice(0, 12)}:${c.state}`);
+    if (rows.length === expected && rows.every((c) => c.state === 'running')) return;
     if (Date.now() > deadline) assert.fail(`the engine holds ${JSON.stringify(last)} for this daemon, not ${expected} running warm containers`);
     await sleep(200);
   }
@@ -110,7 +110,7 @@ export async function expectRecovered(daemon: DaemonHandle, engine: TestEngine, 
   const { result } = await daemon.client.run({ code: 'print(1)', timeout: 60 });
   assert.equal(result.status, 'success', `a plain run after the case: ${JSON.stringify(result)}`);
   assert.deepEqual(result.stdout, ['1']);
-  await settled(engine, daemon.owner, expected);
+  await settled(engine, daemon, expected);
 }
 
 /** Pids of the live children of a process (the daemon's MCP servers). */
@@ -131,29 +131,70 @@ export function childPids(pid: number): number[] {
 }
 
 /**
- * The container of this daemon that runs a process with exactly this command line: found from the
- * host's /proc (the test runs as root on the engine's machine), by the container id in the
- * process's cgroup path, which works for Docker and Podman alike.
+ * The sandbox of this daemon that runs a process with exactly this command line: found from the
+ * host's /proc (the test runs as root on the runtime's machine), by the sandbox id in the
+ * process's cgroup path, which works for Docker, Podman (container ids) and bwrap (its cgroups are
+ * named after its sandbox ids) alike.
  */
-export async function containerRunning(engine: TestEngine, owner: string, argv: string[], timeoutMs = 30_000): Promise<string> {
+export async function containerRunning(engine: TestEngine, daemon: DaemonRef, argv: string[], timeoutMs = 30_000): Promise<string> {
   const wanted = argv.join('\0');
   let found: string | undefined;
   await eventually(async () => {
-    const ids = (await containersOf(engine, owner)).map((c) => c.Id);
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0$/, '') !== wanted) continue;
-        const cgroup = readFileSync(`/proc/${entry}/cgroup`, 'utf8');
-        found = ids.find((id) => cgroup.includes(id));
-        if (found) return true;
-      } catch {
-        // The process ended while we looked.
-      }
+    const ids = (await sandboxesOf(engine, daemon)).map((c) => c.id);
+    for (const p of hostProcesses()) {
+      if (p.cmdline.join('\0') !== wanted) continue;
+      found = ids.find((id) => p.cgroup.includes(id));
+      if (found) return true;
     }
     return false;
-  }, `a container of this daemon runs ${argv.join(' ')}`, timeoutMs);
+  }, `a sandbox of this daemon runs ${argv.join(' ')}`, timeoutMs);
   return found!;
+}
+
+/** The host pids of a sandbox's processes (bwrap: by its cgroup; engines: the same, by container id). */
+export function sandboxPids(id: string): number[] {
+  return hostProcesses().filter((p) => p.cgroup.includes(id)).map((p) => p.pid);
+}
+
+/**
+ * Kills a sandbox from outside the daemon, as a crash or an operator would: `docker kill` on an
+ * engine, SIGKILL to every process of the sandbox on bwrap (no engine to ask).
+ */
+export async function killSandbox(engine: TestEngine, id: string): Promise<void> {
+  if (engine.docker) {
+    await engine.docker.getContainer(id).kill();
+    return;
+  }
+  // Until none is left, as `docker kill` returns once the container is dead (a fork between two reads is caught by the next).
+  await eventually(() => {
+    const pids = sandboxPids(id);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    return pids.length === 0;
+  }, `every process of sandbox ${id} is dead`, 10_000);
+}
+
+/**
+ * Freezes a sandbox from outside: `docker pause` on an engine (the freezer cgroup), SIGSTOP to
+ * every process of the sandbox on bwrap (which has no freezer of its own).
+ */
+export async function freezeSandbox(engine: TestEngine, id: string): Promise<void> {
+  if (engine.docker) {
+    await engine.docker.getContainer(id).pause();
+    return;
+  }
+  for (const pid of sandboxPids(id)) {
+    try {
+      process.kill(pid, 'SIGSTOP');
+    } catch {
+      // Gone already.
+    }
+  }
 }
 
 /** Per-case limit of node:test: long enough for a slow shared machine, short of hanging the suite. */

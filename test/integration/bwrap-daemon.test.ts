@@ -1,0 +1,46 @@
+// The daemon on bwrap, end to end (MCP_BRIDGE_RUNTIME=bwrap, a real process): seen from the host
+// while a run sleeps, its Python runs as a sandbox uid of its own, never host uid 0; and a daemon
+// stopped mid-run leaves nothing of its sandboxes behind.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { join } from 'node:path';
+import { DEFAULT_CLAIM_DIR, DEFAULT_UID_RANGE } from '../../daemon/src/runtimes/bwrap/uid-claims.ts';
+import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
+import { availableEngines, bwrapUnavailable, hostProcesses, leftoversOf, type TestEngine } from '../support/engines.ts';
+import { containerRunning } from '../support/hostile.ts';
+
+const skip = bwrapUnavailable() ?? (process.env.TEST_ENGINES && !process.env.TEST_ENGINES.split(',').includes('bwrap') ? 'TEST_ENGINES leaves bwrap out' : undefined);
+
+describe('the daemon on bwrap, from the host', { skip: skip ?? false }, () => {
+  let engine: TestEngine;
+  let daemon: DaemonHandle;
+
+  before(async () => {
+    engine = (await availableEngines()).find((e) => e.name === 'bwrap')!;
+    daemon = await startDaemonProcess(engine, { MCP_BRIDGE_POOL_SIZE: '1' });
+    await waitWarm(daemon.client, 1);
+  });
+  after(async () => {
+    await daemon?.[Symbol.asyncDispose]();
+  });
+
+  test('a sleeping run\'s Python has a non-zero host uid of the sandbox range, claimed for this daemon\'s state directory', async () => {
+    const running = daemon.client.run({ code: 'import subprocess, time\nsubprocess.Popen(["sleep", "791"])\ntime.sleep(60)', timeout: 90 });
+    const id = await containerRunning(engine, daemon, ['sleep', '791']);
+    const procs = hostProcesses().filter((p) => p.cgroup.includes(id));
+    const python = procs.filter((p) => /python3/.test(p.cmdline[0] ?? ''));
+    assert.ok(python.length > 0, `no python3 among the sandbox's processes: ${procs.map((p) => p.cmdline.join(' ')).join('; ')}`);
+    for (const p of python) {
+      assert.notEqual(p.uid, 0, `python3 (pid ${p.pid}) runs as host uid 0`);
+      assert.ok(p.uid >= DEFAULT_UID_RANGE.base && p.uid < DEFAULT_UID_RANGE.base + DEFAULT_UID_RANGE.count, `python3 (pid ${p.pid}) runs as host uid ${p.uid}`);
+      const claim = JSON.parse(readFileSync(join(DEFAULT_CLAIM_DIR, String(p.uid), 'owner.json'), 'utf8')) as { stateDir: string; sandboxId: string };
+      assert.deepEqual([claim.stateDir, claim.sandboxId], [daemon.stateDir, id]);
+    }
+    // SIGTERM mid-run: the run is answered or broken, and nothing of any sandbox is left.
+    assert.equal(await daemon.stop(), 0);
+    await running.catch(() => undefined);
+    assert.deepEqual(await leftoversOf(engine, daemon), []);
+    assert.deepEqual(hostProcesses().filter((p) => p.cgroup.includes(id)), [], 'a process of the sandbox is left');
+  });
+});
