@@ -17,7 +17,7 @@ describe('the daemon on bwrap, from the host', { skip: skip ?? false }, () => {
   let daemon: DaemonHandle;
 
   before(async () => {
-    engine = (await availableEngines()).find((e) => e.name === 'bwrap')!;
+    engine = (await availableEngines({ bwrap: true })).find((e) => e.name === 'bwrap')!;
     daemon = await startDaemonProcess(engine, { MCP_BRIDGE_POOL_SIZE: '1' });
     await waitWarm(daemon.client, 1);
   });

@@ -7,7 +7,8 @@ import type { RunResult } from '@mcp-code-mode/protocol';
 import { availableEngines, bwrapRecords, leftoversOf, sandboxesOf } from '../support/engines.ts';
 import { CLI, startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 
-const engines = await availableEngines();
+// On every runtime, bwrap included.
+const engines = await availableEngines({ bwrap: true });
 
 for (const engine of engines) {
   describe(`core on ${engine.name}`, () => {

@@ -10,7 +10,8 @@ import { availableEngines, leftoversOf, sandboxesOf } from '../support/engines.t
 import { CLI, waitWarm } from '../support/daemon-process.ts';
 import { CASE, containerRunning, eventually, freezeSandbox, hostileHandle, killSandbox, POOL_SIZE, sandboxPids, settled, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
-const engines = await availableEngines();
+// On every runtime, bwrap included.
+const engines = await availableEngines({ bwrap: true });
 
 for (const engine of engines) {
   describe(`hostile faults on ${engine.name}`, () => {

@@ -27,7 +27,8 @@ for (const engine of engines) {
     const noteChildren = (): void => childPids(h.daemon.proc.pid!).forEach((pid) => seenChildren.add(pid));
 
     before(async () => {
-      h = await startHostileDaemon(engine);
+      // M13 makes 10,000 calls in one run: past the default MCP_BRIDGE_MAX_TOOL_CALLS (1,000).
+      h = await startHostileDaemon(engine, { MCP_BRIDGE_MAX_TOOL_CALLS: '20000' });
     });
     after(async () => {
       await h?.dispose();
@@ -91,9 +92,13 @@ for (const engine of engines) {
       assert.equal(r.status, 'error');
       assert.equal(r.error?.type, 'MCPError');
       assert.equal(r.error?.message, 'invalid arguments for hostile.add: argument "a": expected number, got string "one"');
+      // A missing argument is caught in the sandbox already, by the proxy's signature; the daemon's check stays the authority.
       const missing = await run('print(await mcp_hostile.add(a=1))', { servers: ['hostile'] });
-      assert.equal(missing.error?.type, 'MCPError');
-      assert.match(missing.error!.message, /^invalid arguments for hostile\.add: .*"b"/);
+      assert.equal(missing.error?.type, 'TypeError');
+      assert.match(missing.error!.message, /missing required keyword argument 'b'/);
+      const forged = await run('from mcp import runtime\nprint(await runtime.call_tool("hostile", "add", {"a": 1}))', { servers: ['hostile'] });
+      assert.equal(forged.error?.type, 'MCPError');
+      assert.match(forged.error!.message, /^invalid arguments for hostile\.add: .*"b"/);
       await h.recovered();
     });
 

@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { availableEngines } from '../support/engines.ts';
 import { CASE, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
-const engines = await availableEngines();
+// On every runtime, bwrap included.
+const engines = await availableEngines({ bwrap: true });
 
 for (const engine of engines) {
   describe(`hostile resources on ${engine.name}`, () => {

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RunResult } from '@mcp-code-mode/protocol';
-import { availableEngines } from '../support/engines.ts';
+import { availableEngines, dockerOf } from '../support/engines.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 import { connectShim, type ShimClient } from '../support/shim-client.ts';
 
 const engine = (await availableEngines()).find((e) => e.name === 'docker');
-const hasDataImage = engine ? await engine.docker.getImage('mcp-code-mode/sandbox:data').inspect().then(() => true, () => false) : false;
+const hasDataImage = engine ? await dockerOf(engine).getImage('mcp-code-mode/sandbox:data').inspect().then(() => true, () => false) : false;
 
 type Content =
   | { type: 'text'; text: string }

@@ -8,7 +8,8 @@ import { CRASHY, stdio, writeServersConfig } from '../fixtures/mcp-servers/upstr
 import { availableEngines } from '../support/engines.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 
-const engines = await availableEngines();
+// On every runtime, bwrap included.
+const engines = await availableEngines({ bwrap: true });
 const TOKEN = 'crashy-token-8d2e71';
 
 for (const engine of engines) {

@@ -8,7 +8,8 @@ import { FILESYSTEM, MEMORY, stdio, writeServersConfig } from '../fixtures/mcp-s
 import { availableEngines } from '../support/engines.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 
-const engines = await availableEngines();
+// On every runtime, bwrap included.
+const engines = await availableEngines({ bwrap: true });
 
 for (const engine of engines) {
   describe(`server-filesystem and server-memory through the sandbox on ${engine.name}`, () => {

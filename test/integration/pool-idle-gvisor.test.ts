@@ -4,12 +4,12 @@
 // registers runsc with the system dockerd (SETUP_FOR_TESTS=1); Podman is not set up for it here.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { availableEngines, containersOf } from '../support/engines.ts';
+import { availableEngines, containersOf, dockerOf } from '../support/engines.ts';
 import { startDaemonProcess, waitWarm } from '../support/daemon-process.ts';
 import { eventually } from '../support/poll.ts';
 
 const engine = (await availableEngines()).find((e) => e.name === 'docker');
-const runtimes = engine ? Object.keys(((await engine.docker.info()) as { Runtimes?: Record<string, unknown> }).Runtimes ?? {}) : [];
+const runtimes = engine ? Object.keys(((await dockerOf(engine).info()) as { Runtimes?: Record<string, unknown> }).Runtimes ?? {}) : [];
 
 describe('pool idle timeout (docker)', { skip: !engine && 'Docker does not answer' }, () => {
   test('at zero containers after the timeout, warm again after one run', async () => {
@@ -42,7 +42,7 @@ describe('gVisor (MCP_BRIDGE_OCI_RUNTIME=runsc, docker)', { skip: (!engine && 'D
     await waitWarm(daemon.client, 1, 90_000);
     const [container] = await containersOf(engine!, daemon.owner);
     assert.ok(container);
-    const inspect = await engine!.docker.getContainer(container.Id).inspect();
+    const inspect = await dockerOf(engine!).getContainer(container.Id).inspect();
     assert.equal(inspect.HostConfig.Runtime, 'runsc');
     const run = await daemon.client.run({ code: 'import os\nprint(open("/proc/version").read().strip())\nprint(os.uname().release)\nprint(os.getuid())' });
     assert.equal(run.result.status, 'success', JSON.stringify(run.result));

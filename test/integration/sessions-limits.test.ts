@@ -6,7 +6,8 @@ import { killSandbox } from '../support/hostile.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 import { openSessionId, runClient as shimClient, type RunClient as ShimClient } from '../support/shim-client.ts';
 
-const engines = await availableEngines();
+// On every runtime, bwrap included.
+const engines = await availableEngines({ bwrap: true });
 const TTL_SEC = 2;
 const MAX = 2;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -10,7 +10,8 @@ import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daem
 import { EVERYTHING, stdio, writeServersConfig } from '../fixtures/mcp-servers/upstreams.ts';
 import { openSessionId, runClient as shimClient, type RunClient as ShimClient } from '../support/shim-client.ts';
 
-const engines = await availableEngines();
+// On every runtime, bwrap included.
+const engines = await availableEngines({ bwrap: true });
 
 for (const engine of engines) {
   describe(`saved tools on ${engine.name}`, () => {

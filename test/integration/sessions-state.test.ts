@@ -11,7 +11,8 @@ import { CLI, startDaemonProcess, waitWarm, type DaemonHandle } from '../support
 import { EVERYTHING, MEMORY, stdio, writeServersConfig } from '../fixtures/mcp-servers/upstreams.ts';
 import { openSessionId, runClient as shimClient, type RunClient as ShimClient } from '../support/shim-client.ts';
 
-const engines = await availableEngines();
+// On every runtime, bwrap included.
+const engines = await availableEngines({ bwrap: true });
 
 for (const engine of engines) {
   describe(`sessions on ${engine.name}`, () => {

@@ -5,7 +5,8 @@ import { containerRunning } from '../support/hostile.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 import { callRun, connectShim, type ShimClient } from '../support/shim-client.ts';
 
-const engines = await availableEngines();
+// On every runtime, bwrap included.
+const engines = await availableEngines({ bwrap: true });
 
 for (const engine of engines) {
   describe(`the shim, with the SDK's Client over stdio, on ${engine.name}`, () => {
