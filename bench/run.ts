@@ -193,7 +193,8 @@ async function main(): Promise<void> {
   const workflowDir = join(work, 'logs');
   writeWorkflowFiles(workflowDir);
   const config = writeServersConfig(join(work, 'servers.json'), { everything: stdio(EVERYTHING, ['stdio']), filesystem: stdio(FILESYSTEM, [workflowDir]) });
-  const daemon = await startDaemonProcess(engine, { MCP_BRIDGE_LOG_LEVEL: 'warn', MCP_SERVERS_CONFIG: config });
+  // The gather section makes 2,000 calls in one run: past the default MCP_BRIDGE_MAX_TOOL_CALLS (1,000).
+  const daemon = await startDaemonProcess(engine, { MCP_BRIDGE_LOG_LEVEL: 'warn', MCP_SERVERS_CONFIG: config, MCP_BRIDGE_MAX_TOOL_CALLS: '10000' });
   try {
     const status = (await daemon.client.get('/v1/status')) as { image: string; engine: { name: string; version: string } };
     await waitWarm(daemon.client, POOL, 120_000);
