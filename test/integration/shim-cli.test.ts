@@ -123,7 +123,8 @@ describe(`the CLI: start, status, logs, doctor, stop, shim, client-config, servi
       assert.deepEqual(entry.args, [SHIM_BIN]);
       assert.ok(existsSync(entry.args[0]!));
       assert.equal(entry.env.MCP_BRIDGE_STATE_DIR, stateDir);
-      if (client === 'claude-code') assert.match(r.stdout, new RegExp(`^claude mcp add --scope user -e .* mcp-code-mode -- ${process.execPath} ${SHIM_BIN}$`, 'm'));
+      // The name comes before -e: Claude Code's -e takes several values and would swallow it.
+      if (client === 'claude-code') assert.match(r.stdout, new RegExp(`^claude mcp add --scope user mcp-code-mode -e .* -- ${process.execPath} ${SHIM_BIN}$`, 'm'));
     }
     assert.equal(cli(env, 'client-config', 'vim').code, 2);
   });
