@@ -25,6 +25,11 @@ fail() {
   exit 1
 }
 have() { command -v "$1" >/dev/null 2>&1; }
+# apt_get_install PKG...: quietly, and once more after an update when the package lists are stale.
+apt_get_install() {
+  DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+    || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
+}
 
 # ---------------------------------------------------------------- 1. npm install
 npm_install() {
@@ -113,8 +118,7 @@ test_tools() {
     log "systemd-analyze present"
   elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing systemd (for systemd-analyze, used by the tests)..."
-    DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends systemd >/dev/null \
-      || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends systemd >/dev/null; } \
+    apt_get_install systemd \
       || fail "could not install systemd (for systemd-analyze)" "install it yourself, or the unit check is skipped"
   else
     log "systemd-analyze missing (not root or no apt-get): the test of the generated unit will only parse it"
@@ -130,8 +134,7 @@ ensure_bubblewrap() {
     log "bubblewrap present ($(bwrap --version))"
   elif [ "$(id -u)" = 0 ] && have apt-get; then
     log "installing bubblewrap (for the bwrap runtime)..."
-    DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null \
-      || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null; } \
+    apt_get_install bubblewrap \
       || fail "could not install bubblewrap" "install it yourself (apt-get install -y bubblewrap), or the bwrap tests are skipped"
   else
     log "bubblewrap missing (not root or no apt-get): the bwrap tests are skipped"

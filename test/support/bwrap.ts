@@ -1,12 +1,12 @@
 // A BwrapRuntime on the real machine, and a minimal host side of the framed protocol to drive its
 // agent directly (the pool and the daemon are wired onto the runtime interface elsewhere).
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentFrameSchema, WIRE_VERSION, type AgentFrame, type ResultFrame } from '@mcp-code-mode/protocol';
 import { pino } from 'pino';
+import { bwrapUnavailable } from './engines.ts';
 import { buildAgentBundle } from '../../daemon/src/agent/agent-bundle.ts';
 import { bwrapAgentCommand } from '../../daemon/src/runtimes/bwrap/agent-command.ts';
 import { BwrapRuntime, type BwrapLimits } from '../../daemon/src/runtimes/bwrap/bwrap-runtime.ts';
@@ -20,16 +20,8 @@ export const IMAGE = 'mcp-code-mode/sandbox:local';
 /** Shared by the bwrap test files: the unpacked image is made once (about 3 s from the engine), where sandbox uids may pass. */
 export const ROOTFS_CACHE = BWRAP_TEST_CACHE;
 
-/** Why the bwrap tests cannot run here, or undefined. */
-export function bwrapSkipReason(): string | undefined {
-  try {
-    execFileSync('bwrap', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return 'bwrap is not installed (apt-get install -y bubblewrap, or bash scripts/setup.sh)';
-  }
-  if (process.getuid?.() !== 0) return 'the bwrap tests run as root (cgroup v1 limits and per-sandbox uids)';
-  return undefined;
-}
+/** Why the bwrap tests cannot run here, or undefined (the same conditions as bwrap as a test engine). */
+export const bwrapSkipReason = bwrapUnavailable;
 
 export const TEST_LIMITS: BwrapLimits = { memoryBytes: 256 * 1024 * 1024, pids: 64, tmpfsBytes: 16 * 1024 * 1024, nofile: 1024, nproc: 64 };
 

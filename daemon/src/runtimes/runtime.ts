@@ -2,6 +2,8 @@
 // Docker container, a Podman container and a bubblewrap process tree are all a SandboxRuntime, and a
 // new runtime (Kubernetes, later) is one new folder under runtimes/ that implements it.
 import type { Readable, Writable } from 'node:stream';
+import type { EnvConfig } from '@mcp-code-mode/protocol';
+import type { Logger } from 'pino';
 
 export type RuntimeKind = 'docker' | 'podman' | 'bwrap';
 
@@ -76,4 +78,23 @@ export class RuntimeUnavailableError extends Error {
     super(message, options);
     this.name = 'RuntimeUnavailableError';
   }
+}
+
+/** What opening a runtime takes, whichever it is (see runtimes/select.ts). */
+export interface OpenRuntimeOptions {
+  config: EnvConfig;
+  /** DOCKER_HOST, XDG_RUNTIME_DIR, XDG_CACHE_HOME, HOME, PATH: what detection and the builders may read. */
+  env: Record<string, string | undefined>;
+  /** Whether MCP_BRIDGE_IMAGE was set by the user. */
+  imageExplicit: boolean;
+  /** Where relative MCP_BRIDGE_PIP_* paths are read from. */
+  cwd: string;
+  /** The state directory (records, the Podman seccomp profile) and its owner label. */
+  stateDir: string;
+  owner: string;
+  daemonId: string;
+  /** The agent's command line (python3 + bootstrap + bundle). */
+  command: string[];
+  log: Logger;
+  onProgress: (line: string) => void;
 }

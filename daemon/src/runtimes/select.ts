@@ -5,24 +5,10 @@ import { request } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { EnvConfig } from '@mcp-code-mode/protocol';
-import type { Logger } from 'pino';
 import { detectEngine, type EngineEndpoint } from './container/detect.js';
-import { RuntimeUnavailableError, type SandboxRuntime } from './runtime.js';
+import { RuntimeUnavailableError, type OpenRuntimeOptions, type SandboxRuntime } from './runtime.js';
 
-export interface OpenRuntimeOptions {
-  config: EnvConfig;
-  /** DOCKER_HOST, XDG_RUNTIME_DIR, XDG_CACHE_HOME, HOME, PATH: what detection and the builders may read. */
-  env: Record<string, string | undefined>;
-  imageExplicit: boolean;
-  cwd: string;
-  stateDir: string;
-  owner: string;
-  daemonId: string;
-  /** The agent's command line (python3 + bootstrap + bundle). */
-  command: string[];
-  log: Logger;
-  onProgress: (line: string) => void;
-}
+export type { OpenRuntimeOptions } from './runtime.js';
 
 const NOTHING_TO_RUN_ON =
   'no sandbox runtime is usable: no container engine answers, and bwrap cannot run here ({bwrap}). ' +

@@ -91,7 +91,7 @@ export type {
 } from './approvals.js';
 export { OutputEventSchema, ResultEventSchema, ErrorEventSchema, RunStreamEventSchema } from './stream.js';
 export type { OutputEvent, RunStreamEvent } from './stream.js';
-export { DAEMON_ERROR_TYPES, DaemonErrorTypeSchema, isDaemonErrorType } from './outcomes.js';
+export { DAEMON_ERROR_TYPES, DaemonErrorTypeSchema } from './outcomes.js';
 export type { DaemonErrorType } from './outcomes.js';
 export { formatIssues } from './issues.js';
 export type { IssueFormat } from './issues.js';

@@ -17,8 +17,3 @@ export const DAEMON_ERROR_TYPES = [
 ] as const;
 export const DaemonErrorTypeSchema = z.enum(DAEMON_ERROR_TYPES);
 export type DaemonErrorType = z.infer<typeof DaemonErrorTypeSchema>;
-
-/** True when a result's error type is one the daemon gave (not an exception of the code). */
-export function isDaemonErrorType(type: string | undefined): type is DaemonErrorType {
-  return type !== undefined && (DAEMON_ERROR_TYPES as readonly string[]).includes(type);
-}

@@ -6,10 +6,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { access, chmod, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** docker/build-local-image.sh, found from this file both in src/ and in dist/. */
-export const DEFAULT_BUILDER = fileURLToPath(new URL('../../../../docker/build-local-image.sh', import.meta.url));
+import { BUILDER_LOCATIONS } from '../container/builder.js';
 
 export interface RootfsOptions {
   cacheDir: string;
@@ -130,7 +127,7 @@ export async function ensureRootfs(options: RootfsOptions): Promise<Rootfs> {
     return { dir, source: `${cli} image sha256:${id.slice(0, 12)}` };
   }
   // No engine has the image: the tree from Debian packages, named by the builder's inputs.
-  const builder = options.builder ?? DEFAULT_BUILDER;
+  const builder = options.builder ?? BUILDER_LOCATIONS.checkout;
   const packages = join(builder, '..', 'packages.txt');
   const inputs = createHash('sha256').update(await readFile(builder)).update(await readFile(packages)).digest('hex');
   const dir = join(options.cacheDir, `rootfs-debian-${inputs.slice(0, 16)}`);

@@ -1,6 +1,5 @@
-import type { EnvConfig } from '@mcp-code-mode/protocol';
 import type { Logger } from 'pino';
-import type { RuntimeKind } from '../runtime.js';
+import type { OpenRuntimeOptions, RuntimeKind } from '../runtime.js';
 import { DockerodeClient, EngineError, type ContainerClient } from './container-client.js';
 import { ContainerRuntime } from './container-runtime.js';
 import { detectEngine } from './detect.js';
@@ -13,24 +12,6 @@ import { loadBaseProfile, PERMISSIVE_BASE, sandboxSeccompProfile } from './secco
 export const ENGINE_HELP =
   'no container engine found. Install and start Docker (Debian: apt-get install docker.io && dockerd &) or Podman ' +
   '(apt-get install podman && podman system service --time=0 &), or point MCP_BRIDGE_RUNTIME / DOCKER_HOST at its socket';
-
-export interface OpenContainerOptions {
-  config: EnvConfig;
-  /** DOCKER_HOST, XDG_RUNTIME_DIR, PATH...: what detection and the image builder may read. */
-  env: Record<string, string | undefined>;
-  /** Whether MCP_BRIDGE_IMAGE was set by the user. */
-  imageExplicit: boolean;
-  /** Where relative MCP_BRIDGE_PIP_* paths are read from. */
-  cwd: string;
-  /** The state directory (the Podman seccomp profile is written there) and its owner label. */
-  stateDir: string;
-  owner: string;
-  daemonId: string;
-  /** The agent's command line (python3 + bootstrap + bundle). */
-  command: string[];
-  log: Logger;
-  onProgress: (line: string) => void;
-}
 
 /**
  * The seccomp profile for the sandboxes, as `seccomp=` takes it, or undefined for the engine's own.
@@ -47,7 +28,7 @@ async function sandboxSeccomp(engineName: string, log: Logger): Promise<string |
 }
 
 /** Finds the engine, proves it answers, makes the image present, and builds the hardened spec. */
-export async function openContainerRuntime(options: OpenContainerOptions): Promise<ContainerRuntime> {
+export async function openContainerRuntime(options: OpenRuntimeOptions): Promise<ContainerRuntime> {
   const { config, env, log } = options;
   const endpoint = await detectEngine({ runtime: config.MCP_BRIDGE_RUNTIME, dockerHost: env.DOCKER_HOST, xdgRuntimeDir: env.XDG_RUNTIME_DIR, uid: process.getuid?.() });
   if (!endpoint) throw new EngineError(ENGINE_HELP);
