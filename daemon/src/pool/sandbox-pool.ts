@@ -194,7 +194,10 @@ export class SandboxPool {
     try {
       const rows = await this.options.runtime.list();
       const strays = rows.filter((row) => !row.ours || (!this.owned.has(row.id) && !this.creating.has(row.slot ?? '')));
-      await Promise.allSettled(strays.map((row) => this.options.runtime.remove(row.id)));
+      const settled = await Promise.allSettled(strays.map((row) => this.options.runtime.remove(row.id)));
+      settled.forEach((s, i) => {
+        if (s.status === 'rejected') this.options.log.warn({ err: s.reason, sandbox: strays[i]!.id }, 'removing a sandbox that no run owns failed; the next sweep tries again');
+      });
       if (strays.length > 0) this.options.log.info({ count: strays.length }, 'removed sandboxes that no run owns any more');
     } catch (err) {
       // The runtime may be down; the next pass tries again.

@@ -161,7 +161,11 @@ export class BwrapRuntime implements SandboxRuntime {
         await Promise.race([live.exited, sleep(2000)]);
         await this.cleanUp(live.record);
         this.live.delete(id);
-      })();
+      })().catch((err: unknown) => {
+        // Not kept: the janitor's next pass (remove() again) retries what is left of it.
+        live.removing = undefined;
+        throw err;
+      });
       return live.removing;
     }
     const record = await this.records.read(id);

@@ -235,19 +235,25 @@ export class Cgroups {
     }
   }
 
-  /** Kills what is left, then removes the directories; a cgroup already gone is not an error. */
-  async remove(cgroup: SandboxCgroup): Promise<void> {
-    await this.kill(cgroup);
+  /**
+   * Kills what is left, then removes the directories; a cgroup already gone is not an error. A
+   * killed process leaves its cgroup only once the kernel has torn it down, which for a tree of a
+   * hundred processes on a loaded host takes seconds: the wait is bounded by time, not by tries.
+   */
+  async remove(cgroup: SandboxCgroup, timeoutMs = 10_000): Promise<void> {
+    await this.kill(cgroup, timeoutMs);
+    const deadline = Date.now() + timeoutMs;
     for (const dir of cgroupDirs(cgroup)) {
-      for (let attempt = 0; ; attempt++) {
+      for (;;) {
         try {
           await rmdir(dir);
           break;
         } catch (err) {
           if (isCode(err, 'ENOENT')) break;
-          // EBUSY: a killed process has not left the cgroup yet.
-          if (!isCode(err, 'EBUSY') || attempt >= 100) throw new Error(`cannot remove cgroup ${dir}: ${(err as Error).message}`, { cause: err });
-          await sleep(10);
+          // EBUSY: a killed process has not left the cgroup yet (kill again: one may have forked).
+          if (!isCode(err, 'EBUSY') || Date.now() > deadline) throw new Error(`cannot remove cgroup ${dir} within ${timeoutMs} ms: ${(err as Error).message}`, { cause: err });
+          await this.kill(cgroup, Math.max(0, deadline - Date.now()));
+          await sleep(20);
         }
       }
     }
