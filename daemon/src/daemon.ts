@@ -164,7 +164,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await observability.close();
       await toolHost.close().catch((err) => log.warn({ err }, 'closing MCP connections failed'));
       const left = await runtime.list().catch(() => []);
-      await Promise.allSettled(left.filter((row) => row.ours).map((row) => runtime.remove(row.id)));
+      const ours = left.filter((row) => row.ours);
+      const removed = await Promise.allSettled(ours.map((row) => runtime.remove(row.id)));
+      removed.forEach((r, i) => {
+        if (r.status === 'rejected') log.warn({ err: r.reason, sandbox: ours[i]!.id }, 'removing a sandbox at shutdown failed; the next daemon on this state directory removes it');
+      });
       await runtime.close();
       await rm(paths.socket, { force: true });
       await rm(paths.pidFile, { force: true });
