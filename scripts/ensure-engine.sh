@@ -190,7 +190,8 @@ start_dockerd() {
   ensure_cgroups
   rm -f "$DOCKER_SOCK" 2>/dev/null || true
   say "starting dockerd in the background (log: $DOCKERD_LOG)"
-  nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  # From /: an engine writes stray files into its working directory (an empty `oom` after an OOM kill).
+  (cd / && exec nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null) &
   pid=$!
   disown "$pid" 2>/dev/null || true
   if wait_for "unix://$DOCKER_SOCK" dockerd "$pid"; then return 0; fi
@@ -262,7 +263,7 @@ start_podman() {
   rm -f "$sock" 2>/dev/null || true
   local log="$PODMAN_LOG"; [ "$IS_ROOT" = 1 ] || log="$(dirname "$sock")/mcp-code-mode-podman.log"
   say "starting podman system service in the background: unix://$sock (log: $log)"
-  nohup podman system service --time=0 "unix://$sock" >>"$log" 2>&1 </dev/null &
+  (cd / && exec nohup podman system service --time=0 "unix://$sock" >>"$log" 2>&1 </dev/null) &
   local pid=$!
   disown "$pid" 2>/dev/null || true
   if wait_for "unix://$sock" "podman service" "$pid"; then return 0; fi

@@ -10,7 +10,7 @@ import { ApprovalBroker } from './approvals/approver.js';
 import { AuditLog } from './approvals/audit-log.js';
 import { ApprovalSettings } from './approvals/settings.js';
 import { Observability } from './observability.js';
-import { removeLeftovers, SandboxPool } from './pool/sandbox-pool.js';
+import { removeLeftovers, removeSandboxes, SandboxPool } from './pool/sandbox-pool.js';
 import { RpcRouter } from './rpc/rpc-router.js';
 import { EmptyToolHost, type ToolHost } from './rpc/tool-host.js';
 import { openRuntime } from './runtimes/select.js';
@@ -164,11 +164,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await observability.close();
       await toolHost.close().catch((err) => log.warn({ err }, 'closing MCP connections failed'));
       const left = await runtime.list().catch(() => []);
-      const ours = left.filter((row) => row.ours);
-      const removed = await Promise.allSettled(ours.map((row) => runtime.remove(row.id)));
-      removed.forEach((r, i) => {
-        if (r.status === 'rejected') log.warn({ err: r.reason, sandbox: ours[i]!.id }, 'removing a sandbox at shutdown failed; the next daemon on this state directory removes it');
-      });
+      await removeSandboxes(runtime, left.filter((row) => row.ours), log, 'the next daemon on this state directory removes it');
       await runtime.close();
       await rm(paths.socket, { force: true });
       await rm(paths.pidFile, { force: true });

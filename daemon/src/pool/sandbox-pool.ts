@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PoolStatus } from '@mcp-code-mode/protocol';
 import type { Pool } from 'generic-pool';
 import type { Logger } from 'pino';
-import { RuntimeUnavailableError, type SandboxRuntime } from '../runtimes/runtime.js';
+import { RuntimeUnavailableError, type SandboxRecord, type SandboxRuntime } from '../runtimes/runtime.js';
 import { Sandbox } from '../sandbox/sandbox.js';
 import { createEvictingPool, resizePool } from './evicting-pool.js';
 import { RunGate, ShuttingDownError } from './run-gate.js';
@@ -194,10 +194,7 @@ export class SandboxPool {
     try {
       const rows = await this.options.runtime.list();
       const strays = rows.filter((row) => !row.ours || (!this.owned.has(row.id) && !this.creating.has(row.slot ?? '')));
-      const settled = await Promise.allSettled(strays.map((row) => this.options.runtime.remove(row.id)));
-      settled.forEach((s, i) => {
-        if (s.status === 'rejected') this.options.log.warn({ err: s.reason, sandbox: strays[i]!.id }, 'removing a sandbox that no run owns failed; the next sweep tries again');
-      });
+      await removeSandboxes(this.options.runtime, strays, this.options.log, 'the next sweep tries again');
       if (strays.length > 0) this.options.log.info({ count: strays.length }, 'removed sandboxes that no run owns any more');
     } catch (err) {
       // The runtime may be down; the next pass tries again.
@@ -398,7 +395,15 @@ export class SandboxPool {
 export async function removeLeftovers(runtime: SandboxRuntime, log: Logger): Promise<number> {
   const rows = await runtime.list();
   const leftovers = rows.filter((row) => !row.ours);
-  await Promise.allSettled(leftovers.map((row) => runtime.remove(row.id)));
+  await removeSandboxes(runtime, leftovers, log, 'the periodic sweep tries again');
   if (leftovers.length > 0) log.info({ count: leftovers.length }, 'removed sandboxes left by an earlier daemon');
   return leftovers.length;
+}
+
+/** Removes these sandboxes side by side; each one that fails is logged with what happens to it next. */
+export async function removeSandboxes(runtime: SandboxRuntime, rows: readonly SandboxRecord[], log: Logger, next: string): Promise<void> {
+  const settled = await Promise.allSettled(rows.map((row) => runtime.remove(row.id)));
+  settled.forEach((s, i) => {
+    if (s.status === 'rejected') log.warn({ err: s.reason, sandbox: rows[i]!.id }, `removing a sandbox failed; ${next}`);
+  });
 }

@@ -241,8 +241,8 @@ export class Cgroups {
    * hundred processes on a loaded host takes seconds: the wait is bounded by time, not by tries.
    */
   async remove(cgroup: SandboxCgroup, timeoutMs = 10_000): Promise<void> {
-    await this.kill(cgroup, timeoutMs);
     const deadline = Date.now() + timeoutMs;
+    await this.kill(cgroup, timeoutMs);
     for (const dir of cgroupDirs(cgroup)) {
       for (;;) {
         try {
