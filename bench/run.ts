@@ -29,9 +29,13 @@ const rows: Row[] = [];
 const results: Record<string, unknown> = {};
 const chart: { label: string; value: number }[] = [];
 
+/**
+ * The daemon's containers once removals are done (up to 30 s: removing 50 single-use containers
+ * takes seconds on a loaded machine, and a container being removed is not one left behind).
+ */
 async function settle(engine: TestEngine, daemon: DaemonHandle, count: number): Promise<number> {
   let left = (await containersOf(engine, daemon.owner)).length;
-  for (let i = 0; i < 100 && left !== count; i++) {
+  for (let i = 0; i < 300 && left !== count; i++) {
     await sleep(100);
     left = (await containersOf(engine, daemon.owner)).length;
   }

@@ -103,9 +103,10 @@ async function openBwrap(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
   return runtime;
 }
 
-async function openContainer(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
+/** `endpoint`: what detection found already, so that the engine is not looked for twice. */
+async function openContainer(options: OpenRuntimeOptions, endpoint?: EngineEndpoint): Promise<SandboxRuntime> {
   const { openContainerRuntime } = await import('./container/open.js');
-  return openContainerRuntime(options);
+  return openContainerRuntime(options, endpoint);
 }
 
 export async function openRuntime(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
@@ -114,12 +115,12 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<SandboxR
   if (wanted === 'bwrap') return openBwrap(options);
   if (wanted) return openContainer(options);
   const endpoint = await detectEngine({ dockerHost: env.DOCKER_HOST, xdgRuntimeDir: env.XDG_RUNTIME_DIR, uid: process.getuid?.() });
-  if (endpoint && (await engineAnswers(endpoint))) return openContainer(options);
+  if (endpoint && (await engineAnswers(endpoint))) return openContainer(options, endpoint);
   try {
     return await openBwrap(options);
   } catch (err) {
     // An engine socket that exists but does not answer is the likelier intent: say so first.
-    if (endpoint) return openContainer(options);
+    if (endpoint) return openContainer(options, endpoint);
     throw new RuntimeUnavailableError(NOTHING_TO_RUN_ON.replace('{bwrap}', (err as Error).message), { cause: err });
   }
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { OpenRuntimeOptions, RuntimeKind } from '../runtime.js';
 import { DockerodeClient, EngineError, type ContainerClient } from './container-client.js';
 import { ContainerRuntime } from './container-runtime.js';
-import { detectEngine } from './detect.js';
+import { detectEngine, type EngineEndpoint } from './detect.js';
 import { builderEnv } from './image.js';
 import { ensureConfiguredImage } from './image-profiles.js';
 import { buildSandboxSpec, LABEL_DAEMON, LABEL_OWNER } from './sandbox-spec.js';
@@ -27,10 +27,13 @@ async function sandboxSeccomp(engineName: string, log: Logger): Promise<string |
   return JSON.stringify(sandboxSeccompProfile(base?.profile ?? PERMISSIVE_BASE));
 }
 
-/** Finds the engine, proves it answers, makes the image present, and builds the hardened spec. */
-export async function openContainerRuntime(options: OpenRuntimeOptions): Promise<ContainerRuntime> {
+/**
+ * Finds the engine (unless the caller found it already: `detected`), proves it answers, makes the
+ * image present, and builds the hardened spec.
+ */
+export async function openContainerRuntime(options: OpenRuntimeOptions, detected?: EngineEndpoint): Promise<ContainerRuntime> {
   const { config, env, log } = options;
-  const endpoint = await detectEngine({ runtime: config.MCP_BRIDGE_RUNTIME, dockerHost: env.DOCKER_HOST, xdgRuntimeDir: env.XDG_RUNTIME_DIR, uid: process.getuid?.() });
+  const endpoint = detected ?? await detectEngine({ runtime: config.MCP_BRIDGE_RUNTIME, dockerHost: env.DOCKER_HOST, xdgRuntimeDir: env.XDG_RUNTIME_DIR, uid: process.getuid?.() });
   if (!endpoint) throw new EngineError(ENGINE_HELP);
   const client: ContainerClient = new DockerodeClient(endpoint, { profileDir: options.stateDir });
   await client.ping();
