@@ -109,7 +109,7 @@ export function createShimServer(deps: ShimDeps): Server {
         // The index is a first need: a daemon that is not running is started here, but tools/list
         // answers within indexWaitMs with what it has; a later index comes as tools/list_changed.
         const refreshed = index.refresh({ start: true }).then(notifyIfChanged);
-        await Promise.race([refreshed, delay(deps.indexWaitMs ?? INDEX_WAIT_MS)]);
+        await Promise.race([refreshed, delay(deps.indexWaitMs ?? INDEX_WAIT_MS, undefined, { ref: false })]);
       } finally {
         listing--;
       }

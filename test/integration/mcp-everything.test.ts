@@ -8,7 +8,7 @@ import { EVERYTHING, MEMORY, startEverythingHttp, stdio, writeServersConfig, typ
 import { availableEngines } from '../support/engines.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 
-const engines = await availableEngines();
+const engines = await availableEngines({ bwrap: true });
 const SECRET = 'sk-test-secret-4f1c9a';
 
 for (const engine of engines) {
@@ -160,10 +160,12 @@ try:
 except runtime.MCPError as e:
     print("refused", e.code)
 frame = b"\\x1e" + json.dumps({"v": 1, "type": "rpc", "id": "forged-1", "method": "call_tool", "params": {"server": "memory", "tool": "create_entities", "arguments": {"entities": [{"name": "forged-raw", "entityType": "x", "observations": []}]}}}).encode() + b"\\n"
+# FIFOs under an engine's attach; socket pairs under bwrap (a Node child's stdio pipes are socket pairs).
 pipes = []
 for fd in range(3, 256):
     try:
-        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
             pipes.append(fd)
     except OSError:
         pass

@@ -15,7 +15,7 @@ import { EVERYTHING, FILESYSTEM, MEMORY, stdio, writeServersConfig } from '../fi
 import { availableEngines } from '../support/engines.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 
-const engines = await availableEngines();
+const engines = await availableEngines({ bwrap: true });
 const SERVERS = ['everything', 'filesystem', 'memory'];
 
 // Runs in the sandbox: for every tool, the proxy against the stub executed as a module.

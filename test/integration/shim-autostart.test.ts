@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ControlClient } from '@mcp-code-mode/client';
 import { statePaths } from '../../daemon/src/state-dir.ts';
-import { availableEngines, containersOf, type TestEngine } from '../support/engines.ts';
+import { availableEngines, sandboxesOf, type TestEngine } from '../support/engines.ts';
 import { callRun, connectShim } from '../support/shim-client.ts';
 import { eventually } from '../support/poll.ts';
 
-const engines = await availableEngines();
+const engines = await availableEngines({ bwrap: true });
 
 /** Pids of `mcp-code-mode daemon` processes whose environment names this state directory. */
 function daemonPids(stateDir: string): number[] {
@@ -130,9 +130,9 @@ for (const engine of engines) {
       assert.equal(next.result.status, 'success', next.text);
       const [newPid] = daemonPids(stateDir);
       assert.ok(newPid && newPid !== pid, 'a new daemon was started');
-      // The new daemon removed the killed one's containers.
-      const owner = statePaths(env).owner;
-      await waitFor('only the new daemon has containers', async () => new Set((await containersOf(engine, owner)).map((c) => c.Labels['mcp-code-mode.daemon'])).size <= 1);
+      // The new daemon removed the killed one's sandboxes.
+      const ref = { owner: statePaths(env).owner, stateDir };
+      await waitFor('only the new daemon has sandboxes', async () => new Set((await sandboxesOf(engine, ref)).map((s) => s.daemon)).size <= 1);
     });
 
     test('calls made while the daemon stops are run by the next daemon: none is lost', async () => {

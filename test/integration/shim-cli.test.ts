@@ -11,7 +11,7 @@ import { CLI } from '../support/daemon-process.ts';
 import { availableEngines } from '../support/engines.ts';
 import { callRun, connectShim, SHIM_BIN } from '../support/shim-client.ts';
 
-const engines = await availableEngines();
+const engines = await availableEngines({ bwrap: true });
 const engine = engines[0]!;
 
 function cli(env: NodeJS.ProcessEnv, ...args: string[]): { code: number | null; stdout: string; stderr: string } {

@@ -10,7 +10,7 @@ import { statePaths } from '../../daemon/src/state-dir.ts';
 import { availableEngines } from '../support/engines.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
 
-const engines = await availableEngines();
+const engines = await availableEngines({ bwrap: true });
 const EVERYTHING = fileURLToPath(new URL('../../node_modules/@modelcontextprotocol/server-everything/dist/index.js', import.meta.url));
 const ENV_SECRET = 's3cr3t-env-value-7f3a9c2e';
 const HEADER_SECRET = 's3cr3t-header-value-b81d44';

@@ -8,7 +8,7 @@ import { startDaemonProcess, type DaemonHandle } from '../support/daemon-process
 import { SHIM_BIN } from '../support/shim-client.ts';
 
 const run = promisify(execFile);
-const engines = await availableEngines();
+const engines = await availableEngines({ bwrap: true });
 // The command docs/CLIENTS.md documents, from the directory it documents: inspector-cli 1.0.3 (the
 // inspector's CLI mode for Node 20) checks for ../package.json from the directory npx runs it in
 // (the nearest one with a package.json) and, when there is none, fails to import its own. The

@@ -97,6 +97,8 @@ export interface DaemonRef {
 export interface TestSandbox {
   id: string;
   state: string;
+  /** The id of the daemon that made it (a container's label, a bwrap record's field). */
+  daemon: string | undefined;
 }
 
 /** The bwrap sandbox records of a state directory (a sandbox exists from its record on). */
@@ -129,8 +131,8 @@ const alive = (pid: number): boolean => {
  * whose launcher still lives is `running`; one whose launcher is gone is `exited`).
  */
 export async function sandboxesOf(engine: TestEngine, daemon: DaemonRef): Promise<TestSandbox[]> {
-  if (engine.name !== 'bwrap') return (await containersOf(engine, daemon.owner)).map((c) => ({ id: c.Id, state: c.State }));
-  const rows = bwrapRecords(daemon.stateDir).map((r) => ({ id: r.id, state: r.pid !== undefined && alive(r.pid) ? 'running' : 'exited' }));
+  if (engine.name !== 'bwrap') return (await containersOf(engine, daemon.owner)).map((c) => ({ id: c.Id, state: c.State, daemon: c.Labels['mcp-code-mode.daemon'] }));
+  const rows = bwrapRecords(daemon.stateDir).map((r) => ({ id: r.id, state: r.pid !== undefined && alive(r.pid) ? 'running' : 'exited', daemon: r.daemon }));
   const seen = SEEN.get(daemon.stateDir) ?? new Set<string>();
   SEEN.set(daemon.stateDir, seen);
   for (const r of rows) seen.add(r.id);

@@ -152,8 +152,25 @@ test('doctor: bwrap is checked; asked for and unusable it fails with a fix, and 
   assert.equal(asked.find((c) => c.name === 'engine')!.status, 'ok');
   const fallback = await runDoctor(doctorDeps({ bwrap: unusable }));
   assert.equal(fallback.find((c) => c.name === 'bwrap')!.status, 'warn');
-  const noEngine = await runDoctor(doctorDeps({ detect: async () => undefined, bwrap: async () => ({ usable: true, detail: 'bwrap 0.8.0' }) }));
+  const usable = (trees: string[]) => async () => ({ usable: true as const, detail: 'bwrap 0.8.0', rootfs: { cacheDir: '/cache/bwrap', trees } });
+  const noEngine = await runDoctor(doctorDeps({ detect: async () => undefined, bwrap: usable(['/cache/bwrap/rootfs-0123']) }));
   assert.deepEqual(noEngine.filter((c) => c.name === 'engine' || c.name === 'bwrap').map((c) => c.status), ['ok', 'warn']);
+});
+
+test('doctor: on bwrap the image check is the unpacked root fs, or says that the daemon makes it at start', async () => {
+  const usable = (trees: string[]) => async () => ({ usable: true as const, detail: 'bwrap 0.8.0', rootfs: { cacheDir: '/cache/bwrap', trees } });
+  const env = { MCP_BRIDGE_STATE_DIR: '/state', MCP_BRIDGE_RUNTIME: 'bwrap' };
+  const image = async (deps: Partial<DoctorDeps>) => (await runDoctor(doctorDeps(deps))).find((c) => c.name === 'image')!;
+  const present = await image({ env, bwrap: usable(['/cache/bwrap/rootfs-0123']) });
+  assert.deepEqual([present.status, present.detail], ['ok', 'bwrap root fs /cache/bwrap/rootfs-0123']);
+  const absent = await image({ env, bwrap: usable([]) });
+  assert.equal(absent.status, 'ok');
+  assert.match(absent.detail, /no bwrap root fs in \/cache\/bwrap yet; the daemon unpacks it/);
+  // The fallback when no engine answers is bwrap too; with an engine, the engine's image is checked.
+  assert.equal((await image({ detect: async () => undefined, bwrap: usable(['/cache/bwrap/rootfs-0123']) })).detail, 'bwrap root fs /cache/bwrap/rootfs-0123');
+  assert.doesNotMatch((await image({ bwrap: usable(['/cache/bwrap/rootfs-0123']) })).detail, /bwrap/);
+  // bwrap unusable and no engine: nothing to check against.
+  assert.equal((await image({ env, bwrap: async () => ({ usable: false as const, reason: 'no bwrap' }) })).status, 'warn');
 });
 
 test('doctor: says whether the engine has MCP_BRIDGE_OCI_RUNTIME (gVisor), and that runsc is there when unset', async () => {

@@ -2,7 +2,7 @@
 // SessionManager on a scripted runtime (test/support/fake-runtime.ts).
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import type { ServerInfo } from '@mcp-code-mode/protocol';
 import pino from 'pino';
 import { SandboxPool } from '../../daemon/src/pool/sandbox-pool.ts';
@@ -13,6 +13,7 @@ import { RunService, type RunLimits } from '../../daemon/src/runs/run-service.ts
 import type { Sandbox } from '../../daemon/src/sandbox/sandbox.ts';
 import { SessionManager } from '../../daemon/src/sessions/session-manager.ts';
 import { FakeRuntime, type AgentScript } from '../support/fake-runtime.ts';
+import { eventually } from '../support/poll.ts';
 
 const log = pino({ level: 'silent' });
 const LIMITS: RunLimits = { defaultTimeoutSec: 5, maxTimeoutSec: 10, maxOutputBytes: 1024, maxCodeBytes: 2048, maxToolCalls: 3, maxConcurrentCalls: 2 };
@@ -58,6 +59,8 @@ function setup(script?: AgentScript, options: { sessions?: boolean; host?: Scrip
     await pool.close();
     clearInterval(alive);
   };
+  // A test that fails before its close must still end the file, not hang it on `alive`.
+  after(close);
   return { runtime, pool, runs, host, sessions, close };
 }
 
@@ -69,8 +72,7 @@ test('a run prints, succeeds, and its sandbox is removed just after the answer',
   const [agent] = t.runtime.executed();
   assert.ok(agent);
   assert.ok(!t.runtime.removed.includes(agent.id), 'removal waits until the answer is written');
-  await delay(5);
-  assert.ok(t.runtime.removed.includes(agent.id));
+  await eventually(() => t.runtime.removed.includes(agent.id), 'the sandbox is removed after the answer', 5000, 1);
   await t.close();
 });
 
@@ -107,7 +109,7 @@ test('cancelling a run kills its sandbox at once and says so', async () => {
   const t = setup(() => undefined);
   const control = new AbortController();
   const running = t.runs.run({ code: 'hang' }, { signal: control.signal });
-  await delay(20);
+  await eventually(() => t.runtime.executed().length > 0, 'the code runs', 5000, 1);
   control.abort();
   const result = await running;
   assert.equal(result.error!.type, 'Cancelled');

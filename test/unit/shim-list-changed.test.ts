@@ -100,3 +100,15 @@ test('the timer notices new servers and sends list_changed once per change, only
   assert.equal(shim.changes.length, 1, 'a daemon that stopped does not take the servers away');
   assert.match(await shim.description(), /^- gamma: echo\(message\)$/m);
 });
+
+test('a tools/list answered by a quick index leaves no timer that holds the shim open (it exits at once when the client closes it)', async () => {
+  const { daemon, control, ensureDaemon } = fakeDaemon();
+  daemon.up = true;
+  const source = new IndexSource({ control, ensureDaemon, limits });
+  await using shim = await connect({ control, ensureDaemon, index: source, indexWaitMs: 60_000 });
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  await shim.description();
+  // The wait for a slow index (60 s here) must not keep the process alive once the index came.
+  assert.equal(timers(), before);
+});

@@ -2,8 +2,6 @@
 // answers; else bwrap when it is usable here; else an error that says what to install. Each runtime
 // is loaded only when chosen: a daemon on bwrap never loads dockerode and its transports.
 import { request } from 'node:http';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { EnvConfig } from '@mcp-code-mode/protocol';
 import { detectEngine, type EngineEndpoint } from './container/detect.js';
 import { RuntimeUnavailableError, type OpenRuntimeOptions, type SandboxRuntime } from './runtime.js';
@@ -43,16 +41,9 @@ function bwrapImage(config: EnvConfig, explicit: boolean): string {
   return config.MCP_BRIDGE_IMAGE_PROFILE === 'data' ? 'mcp-code-mode/sandbox:data' : 'mcp-code-mode/sandbox:local';
 }
 
-/** Where unpacked root filesystems live: readable on the way by the sandbox uids (not the 0700 state dir). */
-export function bwrapCacheDir(config: EnvConfig, env: Record<string, string | undefined>, isRoot: boolean): string {
-  if (config.MCP_BRIDGE_BWRAP_CACHE) return config.MCP_BRIDGE_BWRAP_CACHE;
-  if (isRoot) return '/var/cache/mcp-code-mode/bwrap';
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'mcp-code-mode', 'bwrap');
-}
-
 async function openBwrap(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
   const { config, log } = options;
-  const [{ probeBwrap }, { ensureRootfs }, { BwrapRuntime }, { bwrapAgentCommand }, { locateBuilder }] = await Promise.all([
+  const [{ probeBwrap }, { bwrapCacheDir, ensureRootfs }, { BwrapRuntime }, { bwrapAgentCommand }, { locateBuilder }] = await Promise.all([
     import('./bwrap/probe.js'),
     import('./bwrap/rootfs.js'),
     import('./bwrap/bwrap-runtime.js'),

@@ -38,8 +38,8 @@ export interface DoctorDeps {
   configProblems: () => Promise<{ path: string; message: string }[]>;
   /** Against which relative MCP_BRIDGE_PIP_* paths resolve (the daemon's working directory). */
   cwd?: string;
-  /** Whether the bwrap runtime can run here: its version and limits, or why not. */
-  bwrap?: () => Promise<{ usable: true; detail: string } | { usable: false; reason: string }>;
+  /** Whether the bwrap runtime can run here: its version and limits and the root fs trees in its cache, or why not. */
+  bwrap?: () => Promise<{ usable: true; detail: string; rootfs: { cacheDir: string; trees: string[] } } | { usable: false; reason: string }>;
 }
 
 const ENGINE_FIX =
@@ -112,6 +112,14 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
         fix: explicit ? `pull it (docker pull ${image}) or unset MCP_BRIDGE_IMAGE` : 'run `mcp-code-mode image ensure` (pulls it, or builds the local image offline)',
       });
     }
+  } else if (bwrap?.usable && (wantsBwrap || !endpoint)) {
+    // On bwrap the image is the root fs the daemon unpacked (from an engine's image, or from Debian packages).
+    const { cacheDir, trees } = bwrap.rootfs;
+    checks.push(
+      trees.length > 0
+        ? { name: 'image', status: 'ok', detail: `bwrap root fs ${trees.join(', ')}` }
+        : { name: 'image', status: 'ok', detail: `no bwrap root fs in ${cacheDir} yet; the daemon unpacks it from the sandbox image (or builds it from Debian packages, about 30 s) when it starts` },
+    );
   } else {
     checks.push({ name: 'image', status: 'warn', detail: 'not checked: no working engine or settings' });
   }
@@ -183,7 +191,7 @@ export function defaultDoctorDeps(env: Record<string, string | undefined>): Doct
       detectEngine({ runtime: config.ok ? config.config.MCP_BRIDGE_RUNTIME : env.MCP_BRIDGE_RUNTIME, dockerHost: env.DOCKER_HOST, xdgRuntimeDir: env.XDG_RUNTIME_DIR, uid: process.getuid?.() }),
     engine: (endpoint) => new DockerodeClient(endpoint),
     bwrap: async () => {
-      const { probeBwrap } = await import('@mcp-code-mode/daemon/bwrap');
+      const { bwrapCacheDir, probeBwrap, unpackedRootfs } = await import('@mcp-code-mode/daemon/bwrap');
       try {
         const cfg = config.ok ? config.config : undefined;
         const host = await probeBwrap({
@@ -193,7 +201,9 @@ export function defaultDoctorDeps(env: Record<string, string | undefined>): Doct
           needCpu: cfg?.MCP_BRIDGE_CPUS !== undefined,
         });
         const limits = host.cgroups ? 'memory, pids and CPU limits by cgroups' : 'NO limits (MCP_BRIDGE_BWRAP_ALLOW_UNLIMITED=1)';
-        return { usable: true, detail: `bwrap ${host.version} (${host.via}): ${limits}; sandboxes run as ${host.uids ? 'a host uid of their own each' : 'your uid'}` };
+        const cacheDir = bwrapCacheDir({ MCP_BRIDGE_BWRAP_CACHE: cfg?.MCP_BRIDGE_BWRAP_CACHE }, env, process.getuid?.() === 0);
+        const rootfs = { cacheDir, trees: await unpackedRootfs(cacheDir) };
+        return { usable: true, detail: `bwrap ${host.version} (${host.via}): ${limits}; sandboxes run as ${host.uids ? 'a host uid of their own each' : 'your uid'}`, rootfs };
       } catch (err) {
         return { usable: false, reason: (err as Error).message };
       }

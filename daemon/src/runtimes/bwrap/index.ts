@@ -1,2 +1,3 @@
-// `@mcp-code-mode/daemon/bwrap`: whether the bwrap runtime can run here, for the CLI's `doctor`.
+// `@mcp-code-mode/daemon/bwrap`: whether the bwrap runtime can run here, and what root fs it has, for the CLI's `doctor`.
 export { BwrapUnusableError, probeBwrap } from './probe.js';
+export { bwrapCacheDir, unpackedRootfs } from './rootfs.js';

@@ -5,8 +5,17 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { access, chmod, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { EnvConfig } from '@mcp-code-mode/protocol';
 import { BUILDER_LOCATIONS } from '../container/builder.js';
+
+/** Where unpacked root filesystems live: readable on the way by the sandbox uids (not the 0700 state dir). */
+export function bwrapCacheDir(config: Pick<EnvConfig, 'MCP_BRIDGE_BWRAP_CACHE'>, env: Record<string, string | undefined>, isRoot: boolean): string {
+  if (config.MCP_BRIDGE_BWRAP_CACHE) return config.MCP_BRIDGE_BWRAP_CACHE;
+  if (isRoot) return '/var/cache/mcp-code-mode/bwrap';
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'mcp-code-mode', 'bwrap');
+}
 
 export interface RootfsOptions {
   cacheDir: string;
@@ -139,6 +148,14 @@ export async function ensureRootfs(options: RootfsOptions): Promise<Rootfs> {
   }
   await prune(options.cacheDir, dir);
   return { dir, source: `debian packages (${builder})` };
+}
+
+/** The finished root fs trees in the cache (those with a python3), for `doctor`: normally one. */
+export async function unpackedRootfs(cacheDir: string): Promise<string[]> {
+  const names = await readdir(cacheDir).catch(() => [] as string[]);
+  const trees = names.filter((name) => name.startsWith('rootfs-')).map((name) => join(cacheDir, name));
+  const usable = await Promise.all(trees.map((dir) => exists(join(dir, 'usr', 'bin', 'python3'))));
+  return trees.filter((_, i) => usable[i]);
 }
 
 /**
