@@ -199,11 +199,12 @@ print("left open")
     });
 
     test('images made before a timeout come back with the partial output', async () => {
-      const code = 'import time, matplotlib.pyplot as plt\nplt.figure(figsize=(1, 1), dpi=32)\nplt.plot([1])\nplt.show()\nprint("before")\ntime.sleep(30)';
-      const { content, result, isError } = await run({ code, timeout: 3 });
+      // Importing pyplot alone takes about 3 s on a busy 2-core machine: 10 s leave room for it before the sleep.
+      const code = 'import time, matplotlib.pyplot as plt\nplt.figure(figsize=(1, 1), dpi=32)\nplt.plot([1])\nplt.show()\nprint("before")\ntime.sleep(60)';
+      const { content, result, isError } = await run({ code, timeout: 10 });
       assert.equal(isError, true);
       assert.equal(result.status, 'timeout');
-      assert.deepEqual(result.stdout, ['before']);
+      assert.deepEqual(result.stdout, ['before'], JSON.stringify(result));
       assert.deepEqual(content.map((c) => c.type), ['text', 'image']);
       assert.deepEqual(pngSize((content[1] as { data: string }).data), { width: 32, height: 32 });
     });
