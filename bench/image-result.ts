@@ -27,7 +27,8 @@ async function main(): Promise<void> {
     return r.content as { type: string; text?: string; data?: string }[];
   };
   const asImage = await call(FIGURE + 'plt.show()');
-  const asText = await call(FIGURE + 'import base64, io\nb = io.BytesIO(); plt.savefig(b, format="png")\nprint(base64.b64encode(b.getvalue()).decode())');
+  // Closed: a figure left open would come back as an image too.
+  const asText = await call(FIGURE + 'import base64, io\nb = io.BytesIO(); plt.savefig(b, format="png")\nprint(base64.b64encode(b.getvalue()).decode())\nplt.close()');
   const image = asImage.find((c) => c.type === 'image')!;
   const png = Buffer.from(image.data!, 'base64');
   const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];

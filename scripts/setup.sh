@@ -9,8 +9,9 @@
 #   image), MCP_BRIDGE_EXTRA_PACKAGES / MCP_BRIDGE_PIP_REQUIREMENTS (a derived image), MCP_BRIDGE_RUNTIME / DOCKER_HOST (engine),
 #   SETUP_SKIP_NPM=1, SETUP_SKIP_BUILD=1, SETUP_SKIP_ENGINE=1, SETUP_SKIP_IMAGE=1 (skip a step),
 #   SETUP_ENGINES=all (bring up Docker and Podman both, and the image in each: the tests run on both),
-#   SETUP_FOR_TESTS=1 (what the tests need besides: systemd-analyze, bubblewrap for the bwrap runtime, and
-#   Node.js 22 in .state/node22, on which the tests run a part of the suite too).
+#   SETUP_FOR_TESTS=1 (what the tests need besides: the data image in every engine (the bwrap tests unpack
+#   it from one), systemd-analyze, bubblewrap for the bwrap runtime, and Node.js 22 in .state/node22, on
+#   which the tests run a part of the suite too).
 # Functions can be run one by one: bash scripts/setup.sh <step>  (npm_install | build | engine | image | bwrap).
 set -euo pipefail
 
@@ -88,6 +89,7 @@ engine() {
 # else python:3.12-slim if present; else the offline mcp-code-mode/sandbox:local if built before (rebuilt
 # when its inputs changed); else a pull of python:3.12-slim; else the offline build from Debian packages.
 # With SETUP_ENGINES=all, the image is made present in every engine that answers (the tests use both).
+# With SETUP_FOR_TESTS=1, the data image too (data_image_for_tests).
 ensure_sandbox_image() {
   local cli="$ROOT/packages/cli/bin/mcp-code-mode.js"
   if [ "$USE_BWRAP" = 1 ]; then
@@ -103,12 +105,27 @@ ensure_sandbox_image() {
       log "sandbox image for the engine at $sock..."
       MCP_BRIDGE_RUNTIME="$sock" node "$cli" image ensure \
         || fail "no sandbox image for the engine at $sock" "see the messages above"
+      data_image_for_tests "$sock"
     done
     return 0
   fi
   log "sandbox image..."
   node "$cli" image ensure \
     || fail "no sandbox image" "see the messages above; or set MCP_BRIDGE_IMAGE to an image with python3 >= 3.9 that your engine has"
+  data_image_for_tests ""
+}
+
+# The tests of plots, exports and the data profile run a daemon with MCP_BRIDGE_IMAGE_PROFILE=data on
+# every runtime: the data image in each engine (bwrap unpacks it from one). The builder makes the root fs
+# tarball once (a few minutes, kept in .state/cache by its inputs) and imports it into each engine; an
+# image whose inputs are unchanged is left as it is, at once. Without the user's packages: the tests
+# use the profile's own tag.
+data_image_for_tests() { # data_image_for_tests SOCKET ("" for the engine the CLI finds)
+  [ "${SETUP_FOR_TESTS:-0}" = 1 ] || return 0
+  log "data image for the tests${1:+ in the engine at $1} (mcp-code-mode image build --profile data)..."
+  env -u MCP_BRIDGE_IMAGE -u MCP_BRIDGE_EXTRA_PACKAGES -u MCP_BRIDGE_PIP_REQUIREMENTS -u MCP_BRIDGE_PIP_FIND_LINKS \
+    ${1:+MCP_BRIDGE_RUNTIME="$1"} node "$ROOT/packages/cli/bin/mcp-code-mode.js" image build --profile data >/dev/null \
+    || fail "no data image${1:+ for the engine at $1}" "see the messages above; the plot, export and data-profile tests need it"
 }
 
 # ---------------------------------------------------------------- 5. tools the tests use

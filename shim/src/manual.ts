@@ -34,6 +34,7 @@ Use it to call the tools of other MCP servers from code: filter, join and summar
 - By default every run is stateless: a new container each time, nothing kept. Sessions: \`session: "new"\` returns \`session.id\` in the result; pass that id to later runs to keep variables, imports and /workspace files (its runs go one at a time; its servers are fixed when it starts). It ends when idle past \`session.expiresAt\`, or when a run times out or kills the interpreter; then start a new one.
 - Saved tools: \`runtime.save_tool(func)\` (or \`@runtime.save_tool\`) keeps a function for every later run, session or not: \`from skills import name\`; \`runtime.list_saved_tools()\` (name, docstring, error), \`runtime.delete_saved_tool(name)\`. Import what it needs inside it or at the top of the run.
 - Plots and files come back after the text: \`plt.show()\` or \`runtime.show_image(fig_or_png)\` returns an image; \`runtime.export_file(path)\` returns a file written under /tmp or /workspace (a CSV as text). At most MCP_BRIDGE_MAX_IMAGES (8) images; don't print base64.
+- Figures still open when the code ends are sent as by \`plt.show()\`; \`plt.close()\` one to leave it out.
 - No network, read-only filesystem except /tmp and /workspace, limited memory, processes and time (\`timeout\`, seconds). Output is capped per stream; print summaries, not raw dumps.
 - The result has status success | error | timeout | validation_error, stdout and stderr lines, and the error with its traceback.`;
 

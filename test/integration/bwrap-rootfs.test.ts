@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ensureRootfs } from '../../daemon/src/runtimes/bwrap/rootfs.ts';
 import { bwrapSkipReason, IMAGE, openTestRuntime, startAgent } from '../support/bwrap.ts';
@@ -22,6 +22,7 @@ const engineHas = (cli: string): boolean => {
 
 describe('bwrap root fs', { skip, timeout: 900_000 }, () => {
   const caches: string[] = [];
+  let baseTree = '';
   const cache = (): string => {
     const dir = mkdtempSync('/var/tmp/mcm-test-rootfs-');
     chmodSync(dir, 0o755); // the sandbox uids pass through it (see rootfsReachable)
@@ -32,11 +33,11 @@ describe('bwrap root fs', { skip, timeout: 900_000 }, () => {
     for (const dir of caches) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function runsPython(rootfs: string): Promise<void> {
+  async function runsPython(rootfs: string, code = "import os, sys; print(sys.version_info[0], os.path.isdir('/workspace'), os.getuid())", expected = '3 True 65534'): Promise<void> {
     const t = await openTestRuntime({}, {}, undefined, rootfs);
     const agent = await startAgent(t.runtime);
-    const { stdout } = await agent.run("import os, sys; print(sys.version_info[0], os.path.isdir('/workspace'), os.getuid())");
-    assert.equal(stdout.trim(), '3 True 65534');
+    const { stdout } = await agent.run(code);
+    assert.equal(stdout.trim(), expected);
     await t.runtime.remove(agent.sandbox.id);
   }
 
@@ -58,6 +59,17 @@ describe('bwrap root fs', { skip, timeout: 900_000 }, () => {
     const built = await ensureRootfs({ cacheDir: dir, image: IMAGE, engines: ['mcm-no-such-engine'] });
     assert.match(built.source, /^debian packages/);
     assert.match(built.dir, /rootfs-debian-[0-9a-f]{16}$/);
+    baseTree = basename(built.dir);
     await runsPython(built.dir);
+  });
+
+  // Minutes when the builder has no data root fs tarball yet; seconds after `image build --profile data`.
+  test('with no engine and the data profile: the data packages too, in a tree named apart from the base one', async () => {
+    const dir = cache();
+    const built = await ensureRootfs({ cacheDir: dir, image: 'mcp-code-mode/sandbox:data', engines: ['mcm-no-such-engine'], builderArgs: ['--profile', 'data'] });
+    assert.match(built.dir, /rootfs-debian-[0-9a-f]{16}$/);
+    assert.notEqual(basename(built.dir), baseTree);
+    // The image's env has no way into a bare tree: its matplotlibrc names Agg instead (no display).
+    await runsPython(built.dir, 'import numpy, matplotlib; print(numpy.__name__, [l.strip() for l in open("/etc/matplotlibrc") if l.startswith("backend")])', "numpy ['backend: Agg']");
   });
 });

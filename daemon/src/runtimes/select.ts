@@ -65,6 +65,8 @@ async function openBwrap(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
     cacheDir: bwrapCacheDir(config, options.env, process.getuid?.() === 0),
     image,
     ...(builder ? { builder: builder.script } : {}),
+    // Built from Debian packages when no engine has the image: the data profile's packages too.
+    ...(!options.imageExplicit && config.MCP_BRIDGE_IMAGE_PROFILE === 'data' ? { builderArgs: ['--profile', 'data'] } : {}),
     log: options.onProgress,
   });
   log.info({ bwrap: host.version, via: host.via, rootfs: rootfs.dir, from: rootfs.source, limits: host.cgroups ? 'cgroups' : 'none', uids: host.uids ? 'own per sandbox' : 'the daemon\'s' }, 'bwrap runtime ready');

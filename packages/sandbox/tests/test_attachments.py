@@ -20,7 +20,38 @@ try:
 except ImportError:  # the host's Python; the data image has it (see the test's docstring)
     HAS_MATPLOTLIB = False
 
+try:
+    import PIL  # noqa: F401
+
+    HAS_PIL = True
+except ImportError:
+    HAS_PIL = False
+
 LIMITS = {"maxImages": 2, "maxImageBytes": 64 * 1024, "maxExportBytes": 1000}
+
+
+def jpeg(width: int, height: int, padding: int = 0) -> bytes:
+    """The markers of a JPEG of that size (SOI, APP0 with ``padding`` more bytes, SOF0), made without Pillow."""
+    segments = b""
+    left = padding
+    while True:  # a segment holds at most 64 KiB: as many APP0 segments as the padding needs
+        body = b"JFIF\x00" + b"\x00" * min(left, 0xFFFF - 7)
+        left -= len(body) - 5
+        segments += b"\xff\xe0" + struct.pack(">H", len(body) + 2) + body
+        if left <= 0:
+            break
+    sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8" + segments + sof + b"\xff\xd9"
+
+
+def jpeg_pil(width: int, height: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "blue").save(buffer, format="JPEG")
+    return buffer.getvalue()
 
 
 def png(width: int, height: int, noise: bool = False) -> bytes:
@@ -87,9 +118,46 @@ class ShowImage(unittest.TestCase):
             Attachments(self.sink, None).show_image(png(1, 1))
 
     def test_jpeg_size_is_read_from_its_frame_header(self) -> None:
-        # SOI, an APP0 segment, then SOF0 with height 0x0102 and width 0x0304.
-        jpeg = b"\xff\xd8" + b"\xff\xe0\x00\x04ab" + b"\xff\xc0\x00\x11\x08\x01\x02\x03\x04" + b"\x00" * 12
-        self.assertEqual(image_size(jpeg), (0x0304, 0x0102))
+        self.assertEqual(image_size(jpeg(0x0304, 0x0102)), (0x0304, 0x0102))
+
+    def test_jpeg_bytes_and_a_jpeg_file_travel_whole_as_image_jpeg(self) -> None:
+        data = jpeg(40, 30)
+        info = self.attachments.show_image(data)
+        with tempfile.NamedTemporaryFile(suffix=".jpg") as handle:
+            handle.write(data)
+            handle.flush()
+            self.attachments.show_image(handle.name)
+        self.assertEqual([(f["mimeType"], f["name"], base64.b64decode(f["data"]), f["width"], f["height"]) for f in self.sink.frames],
+                         [("image/jpeg", "image-1.jpg", data, 40, 30), ("image/jpeg", os.path.basename(handle.name)[:-4] + "-2.jpg", data, 40, 30)])
+        self.assertEqual((info.mimeType, info.bytes), ("image/jpeg", len(data)))
+        self.assertIsNone(support.problem(dict(v=1, type="attachment", id="a1", re="h1", **self.sink.frames[0]), support.AGENT_TYPES))
+
+    @unittest.skipIf(HAS_PIL, "with Pillow the JPEG is saved again smaller instead")
+    def test_a_jpeg_over_the_byte_cap_is_refused_without_pillow_naming_the_variable(self) -> None:
+        big = jpeg(10, 10, padding=LIMITS["maxImageBytes"])
+        with self.assertRaisesRegex(ValueError, r"the bytes is %d bytes, over the 65536-byte limit \(MCP_BRIDGE_MAX_IMAGE_BYTES\)" % len(big)):
+            self.attachments.show_image(big)
+        self.assertEqual(self.sink.frames, [])
+
+    @unittest.skipUnless(HAS_PIL, "Pillow is not installed (it is in the data image)")
+    def test_a_jpeg_over_the_byte_cap_is_saved_again_as_a_smaller_jpeg_not_a_png(self) -> None:
+        import io
+        import random
+
+        from PIL import Image
+
+        noise = Image.frombytes("RGB", (400, 400), bytes(random.getrandbits(8) for _ in range(400 * 400 * 3)))
+        buffer = io.BytesIO()
+        noise.save(buffer, format="JPEG", quality=95)
+        self.assertGreater(len(buffer.getvalue()), LIMITS["maxImageBytes"])
+        info = self.attachments.show_image(buffer.getvalue())
+        frame = self.sink.frames[0]
+        self.assertEqual(frame["mimeType"], "image/jpeg")
+        self.assertTrue(base64.b64decode(frame["data"]).startswith(b"\xff\xd8\xff"))
+        self.assertLessEqual(info.bytes, LIMITS["maxImageBytes"])
+        # A PIL image opened from a JPEG goes as JPEG too.
+        self.attachments.show_image(Image.open(io.BytesIO(jpeg_pil(16, 8))))
+        self.assertEqual((self.sink.frames[1]["mimeType"], self.sink.frames[1]["width"]), ("image/jpeg", 16))
 
 
 class ExportFile(unittest.TestCase):

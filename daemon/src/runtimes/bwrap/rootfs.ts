@@ -3,8 +3,8 @@
 // engine's CLI, so that the daemon on bwrap never loads dockerode), else built straight from Debian
 // packages by docker/build-local-image.sh --rootfs-dir, with no engine at all.
 import { spawn } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
-import { access, chmod, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { access, chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { EnvConfig } from '@mcp-code-mode/protocol';
@@ -24,6 +24,8 @@ export interface RootfsOptions {
   /** Engine CLIs to ask for the image, in order. */
   engines?: string[];
   builder?: string;
+  /** The builder's arguments for the image's profile (`--profile data`), when no engine has the image. */
+  builderArgs?: string[];
   log?: (message: string) => void;
   signal?: AbortSignal;
 }
@@ -135,14 +137,18 @@ export async function ensureRootfs(options: RootfsOptions): Promise<Rootfs> {
     await prune(options.cacheDir, dir);
     return { dir, source: `${cli} image sha256:${id.slice(0, 12)}` };
   }
-  // No engine has the image: the tree from Debian packages, named by the builder's inputs.
+  // No engine has the image: the tree from Debian packages (the same profile), named by the builder's inputs.
   const builder = options.builder ?? BUILDER_LOCATIONS.checkout;
-  const packages = join(builder, '..', 'packages.txt');
-  const inputs = createHash('sha256').update(await readFile(builder)).update(await readFile(packages)).digest('hex');
+  const args = options.builderArgs ?? [];
+  const printed = await run('bash', [builder, '--print-inputs', ...args], options.signal, 60_000);
+  const inputs = printed.stdout.trim();
+  if (printed.code !== 0 || !/^[0-9a-f]{64}$/.test(inputs)) {
+    throw new Error(`the image builder ${builder} gave no inputs hash (exit ${printed.code}): ${printed.stderr.trim().slice(0, 500)}`);
+  }
   const dir = join(options.cacheDir, `rootfs-debian-${inputs.slice(0, 16)}`);
   if (!(await exists(dir))) {
-    log(`no engine has ${options.image} (${tried.join('; ')}); building the root fs from Debian packages (about 30 s)`);
-    const built = await run('bash', [builder, '--rootfs-dir', dir], options.signal);
+    log(`no engine has ${options.image} (${tried.join('; ')}); building the root fs from Debian packages${args.length > 0 ? ` (${args.join(' ')})` : ''} (about 30 s, minutes for the data profile)`);
+    const built = await run('bash', [builder, '--rootfs-dir', dir, ...args], options.signal);
     if (built.code !== 0) throw new Error(`building the sandbox root fs failed: ${(built.stderr || built.stdout).trim().split('\n').slice(-5).join(' | ')}`);
     await finish(dir);
   }

@@ -43,7 +43,8 @@ Saved tools (kept by the daemon in the user's state directory, for every later r
 
 Images and files back to the client (after the printed text; each in its own frame):
     runtime.show_image(x)                        a matplotlib figure, a PIL image, PNG/JPEG bytes or a path;
-                                                  plt.show() does it for every open figure
+                                                  plt.show() does it for every open figure, and so
+                                                  does the end of the run for those still open
     runtime.export_file(path, mime_type=None)    a file under /tmp or /workspace, as an MCP resource
     runtime.list_exports()                       what this run has exported
 Caps: MCP_BRIDGE_MAX_IMAGES per run, MCP_BRIDGE_MAX_IMAGE_BYTES each (a figure over it is drawn

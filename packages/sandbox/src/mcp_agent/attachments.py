@@ -26,6 +26,8 @@ _JPEG = b"\xff\xd8\xff"
 # A figure over the cap is drawn again at a lower dpi, this many times at most.
 _RENDER_TRIES = 5
 _MIN_DPI = 10
+# A JPEG over the cap is saved again at these qualities (then smaller, at each), never as PNG.
+_JPEG_QUALITIES = (85, 70, 50)
 
 Send = Callable[..., None]
 
@@ -136,7 +138,7 @@ def _guess_type(path: str, data: bytes) -> str:
     return "text/plain" if b"\x00" not in data else "application/octet-stream"
 
 
-# ---- turning what the code gave into PNG (or JPEG) bytes within the cap ----------------------
+# ---- turning what the code gave into PNG or JPEG bytes within the cap -----------------------
 
 
 def _image_bytes(image: Any, cap: int) -> Tuple[bytes, str, str]:
@@ -144,6 +146,9 @@ def _image_bytes(image: Any, cap: int) -> Tuple[bytes, str, str]:
     if hasattr(image, "savefig") and hasattr(image, "get_dpi"):
         return _figure_png(image, cap), "image/png", "figure"
     if hasattr(image, "save") and hasattr(image, "mode") and hasattr(image, "size"):
+        # A photo opened from a JPEG stays a JPEG: as PNG it would be several times bigger.
+        if getattr(image, "format", None) == "JPEG":
+            return _pil_jpeg(image, cap), "image/jpeg", "image"
         return _pil_png(image, cap), "image/png", "image"
     if isinstance(image, (str, os.PathLike)):
         with open(os.fspath(image), "rb") as handle:
@@ -167,7 +172,10 @@ def _encoded(data: bytes, cap: int, what: str) -> Tuple[bytes, str]:
         return _pil_png(_open_pil(data, what, "is neither PNG nor JPEG"), cap), "image/png"
     if len(data) <= cap:
         return data, mime
-    return _pil_png(_open_pil(data, what, "is %d bytes, over the %d-byte limit (MCP_BRIDGE_MAX_IMAGE_BYTES)" % (len(data), cap)), cap), "image/png"
+    image = _open_pil(data, what, "is %d bytes, over the %d-byte limit (MCP_BRIDGE_MAX_IMAGE_BYTES)" % (len(data), cap))
+    if mime == "image/jpeg":
+        return _pil_jpeg(image, cap), mime
+    return _pil_png(image, cap), mime
 
 
 def _open_pil(data: bytes, what: str, problem: str) -> Any:
@@ -217,6 +225,27 @@ def _pil_png(image: Any, cap: int) -> bytes:
     raise ValueError(
         "show_image: the image is %d bytes as PNG even at %dx%d, over the %d-byte limit (MCP_BRIDGE_MAX_IMAGE_BYTES)"
         % ((len(data),) + tuple(current.size) + (cap,))
+    )
+
+
+def _pil_jpeg(image: Any, cap: int) -> bytes:
+    """JPEG within ``cap``: a lower quality first, then fewer pixels."""
+    current = image if image.mode in ("L", "RGB", "CMYK") else image.convert("RGB")
+    for _ in range(_RENDER_TRIES):
+        for quality in _JPEG_QUALITIES:
+            buffer = io.BytesIO()
+            current.save(buffer, format="JPEG", quality=quality, optimize=True)
+            data = buffer.getvalue()
+            if len(data) <= cap:
+                return data
+        scale = (cap / len(data)) ** 0.5 * 0.9
+        width, height = current.size
+        if width * scale < 8 or height * scale < 8:
+            break
+        current = current.resize((max(1, int(width * scale)), max(1, int(height * scale))))
+    raise ValueError(
+        "show_image: the image is %d bytes as JPEG even at %dx%d and quality %d, over the %d-byte limit (MCP_BRIDGE_MAX_IMAGE_BYTES)"
+        % ((len(data),) + tuple(current.size) + (_JPEG_QUALITIES[-1], cap))
     )
 
 

@@ -86,6 +86,7 @@ class Executor:
             outcome = self._run(frame["code"])
             if os.getpid() != self._pid:
                 _leave_forked_child(outcome)
+            self._show_open_figures()
         finally:
             os._exit = _REAL_EXIT
             dropped = capture.finish()
@@ -160,6 +161,16 @@ class Executor:
             self._failure = exc
             return _error(exc)
         return {"status": "success", "exitCode": 0}
+
+    def _show_open_figures(self) -> None:
+        """The figures the code left open go out after it (as a notebook's inline backend does)."""
+        try:
+            mpl_hook.show_open_figures()
+        except Exception as exc:  # noqa: BLE001 - the code's figure may fail to draw in any way; the run's outcome stands
+            try:
+                print("the figures left open were not returned: %s: %s" % (type(exc).__name__, exc), file=sys.stderr, flush=True)
+            except (OSError, ValueError) as error:  # the code closed its stderr
+                self._channel.diag("figures left open not returned (%s), and stderr is closed: %s" % (exc, error))
 
     def _exit(self, exc: SystemExit) -> Outcome:
         """SystemExit as Python's own interpreter reports it."""

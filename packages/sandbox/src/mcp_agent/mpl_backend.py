@@ -2,7 +2,9 @@
 
 Chosen by ``mpl_hook`` when the code imports matplotlib (``module://mcp_agent.mpl_backend``).
 Drawing is Agg's; only ``show`` differs: it sends the figures and closes them, as a notebook does,
-so that a second ``plt.show()`` sends only what was drawn since.
+so that a second ``plt.show()`` sends only what was drawn since. At the end of a run the executor
+sends what is still open the same way (``show_open_figures``), as a notebook's inline backend does
+after a cell: a figure closed with ``plt.close()`` is gone, one already shown is not sent again.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ FigureCanvas = FigureCanvasAgg
 FigureManager = FigureManagerBase
 
 
-def show(*args: Any, **kwargs: Any) -> None:
+def _send_all(who: str) -> None:
     from mcp import runtime
 
     try:
@@ -26,7 +28,17 @@ def show(*args: Any, **kwargs: Any) -> None:
             try:
                 runtime.show_image(manager.canvas.figure)
             except (ValueError, runtime.MCPError) as exc:
-                # plt.show() must not fail a script over a figure that cannot be returned: say so instead.
-                print("plt.show(): figure %s not returned: %s" % (manager.num, exc), file=sys.stderr)
+                # A figure that cannot be returned must not fail the script: say so instead.
+                print("%s: figure %s not returned: %s" % (who, manager.num, exc), file=sys.stderr)
     finally:
         Gcf.destroy_all()
+
+
+def show(*args: Any, **kwargs: Any) -> None:
+    _send_all("plt.show()")
+
+
+def show_open_figures() -> None:
+    """The figures pyplot still holds, sent as ``plt.show()`` would (the end of a run)."""
+    if Gcf.get_all_fig_managers():
+        _send_all("a figure left open at the end of the run")

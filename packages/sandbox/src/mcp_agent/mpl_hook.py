@@ -52,6 +52,17 @@ class MatplotlibHook(importlib.abc.MetaPathFinder):
 _hook = MatplotlibHook()
 
 
+def show_open_figures() -> None:
+    """At the end of a run: the figures left open go out as ``plt.show()`` would send them.
+
+    Only when pyplot runs on our backend: a backend the code chose keeps its figures.
+    """
+    backend = sys.modules.get("mcp_agent.mpl_backend")
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if backend is not None and pyplot is not None and pyplot.get_backend() == BACKEND:
+        backend.show_open_figures()
+
+
 def install() -> None:
     if "matplotlib" not in sys.modules and _hook not in sys.meta_path:
         sys.meta_path.insert(0, _hook)
