@@ -117,8 +117,8 @@ type ShimEntry = ReturnType<typeof shimEntry>;
 
 /** What a client handed the model, read from the stand-in's requests. */
 interface ModelView {
-  /** Our tool's definition as the model got it. */
-  tool?: { description?: string; schema: unknown };
+  /** Our tool's definition as the model got it, and where: the request's tools, or the loader's result. */
+  tool?: { description?: string; schema: unknown; via: string };
   /** What the model reads besides the turns: the system prompt (with what the client added to it). */
   system: string;
   /** Our tool's result as the client sent it back. */
@@ -133,8 +133,14 @@ interface CliCase {
   entry: string | undefined;
   /** The name the client gives our tool. */
   toolName: string;
+  /** The client's tool that loads a deferred tool's definition, and its input for ours. */
+  loader?: { name: string; input: Record<string, unknown> };
   /** Every request the client sends must be one of these (method, path and query). */
   requests: RegExp;
+  /** Our tool's definition as this client is known to pass it on: each change it makes, and nothing else. */
+  expected(tool: { description: string; schema: Record<string, unknown> }): { description: string; schema: unknown };
+  /** The line of the client's log where it starts to stop its MCP servers (what follows is shutdown, not the session). */
+  shutdown?: RegExp;
   setup(home: string, baseUrl: string, server: ShimEntry): { args: string[]; env: Record<string, string> };
   view(called: RecordedRequest, answered: RecordedRequest, standin: ModelStandin): ModelView;
   finalAnswer(stdout: string): unknown;
@@ -152,7 +158,12 @@ const claudeCode: CliCase = {
   // The wrapper runs the platform's native binary (from the optional dependency), with or without the postinstall that copies it.
   entry: packageFile('@anthropic-ai/claude-code', 'cli-wrapper.cjs'),
   toolName: `mcp__${SERVER_NAME}__run_python`,
+  // 2.1.332 defers MCP tools: the system lists their names, and the model loads a definition with ToolSearch.
+  loader: { name: 'ToolSearch', input: { query: `select:mcp__${SERVER_NAME}__run_python` } },
   requests: /^POST \/v1\/messages(\/count_tokens)?(\?beta=true)?$/,
+  // 2.1.332 writes the ellipsis character of a tool description as three dots (the instructions it leaves alone).
+  expected: ({ description, schema }) => ({ description: description.replaceAll('\u2026', '...'), schema }),
+  shutdown: /MCP server "[^"]+": Sending SIGINT/,
   setup(home, baseUrl, server) {
     const config = join(home, 'mcp.json');
     writeFileSync(config, JSON.stringify({ mcpServers: { [SERVER_NAME]: server } }, null, 2));
@@ -169,14 +180,30 @@ const claudeCode: CliCase = {
     };
   },
   view(called, answered, standin) {
-    const body = called.body as { system?: string | { text: string }[]; tools?: { name: string; description?: string; input_schema?: unknown }[] };
-    const tool = body.tools?.find((t) => t.name === this.toolName);
-    const system = typeof body.system === 'string' ? body.system : textOf(body.system ?? []);
-    type Block = { type: string; tool_use_id?: string; content?: string | { type: string; text?: string }[] };
-    const blocks = (answered.body as { messages: { content: string | Block[] }[] }).messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content));
-    const block = blocks.find((b) => b.type === 'tool_result' && b.tool_use_id === standin.toolCall?.id);
-    const result = block === undefined ? '' : typeof block.content === 'string' ? block.content : textOf(block.content ?? []);
-    return { ...(tool ? { tool: { description: tool.description, schema: tool.input_schema } } : {}), system, result };
+    type Block = { type: string; text?: string; tool_use_id?: string; content?: string | { type: string; text?: string }[] };
+    type Message = { role: string; content: string | Block[] };
+    const body = called.body as { system?: string | { text: string }[]; tools?: { name: string; description?: string; input_schema?: unknown }[]; messages: Message[] };
+    const messageText = (m: Message): string => (typeof m.content === 'string' ? m.content : textOf(m.content));
+    // The system prompt, and the turns of role system where 2.1.332 puts what MCP servers said (their instructions among them).
+    const system = [typeof body.system === 'string' ? body.system : textOf(body.system ?? []), ...body.messages.filter((m) => m.role === 'system').map(messageText)].join('\n');
+    const blocksOf = (request: RecordedRequest): Block[] => (request.body as { messages: Message[] }).messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content));
+    const resultText = (request: RecordedRequest, id: string | undefined): string | undefined => {
+      const block = blocksOf(request).find((b) => b.type === 'tool_result' && b.tool_use_id === id);
+      if (block === undefined) return undefined;
+      return typeof block.content === 'string' ? block.content : textOf(block.content ?? []);
+    };
+    let tool: ModelView['tool'];
+    const listed = body.tools?.find((t) => t.name === this.toolName);
+    if (listed) tool = { description: listed.description, schema: listed.input_schema, via: 'tools' };
+    else {
+      // ToolSearch answers with <function>{"description", "name", "parameters"}</function> lines.
+      const loaded = resultText(called, standin.loaderCall?.id) ?? '';
+      for (const [, json] of loaded.matchAll(/<function>(.*?)<\/function>/gs)) {
+        const definition = JSON.parse(json!) as { name: string; description?: string; parameters?: unknown };
+        if (definition.name === this.toolName) tool = { description: definition.description, schema: definition.parameters, via: 'ToolSearch' };
+      }
+    }
+    return { ...(tool ? { tool } : {}), system, result: resultText(answered, standin.toolCall?.id) ?? '' };
   },
   finalAnswer: (stdout) => (JSON.parse(stdout) as { result?: string }).result,
   log: (home) => (existsSync(join(home, 'claude-debug.txt')) ? readFileSync(join(home, 'claude-debug.txt'), 'utf8') : ''),
@@ -188,10 +215,26 @@ const geminiCli: CliCase = {
   entry: packageFile('@google/gemini-cli', 'bundle/gemini.js'),
   toolName: `mcp_${SERVER_NAME}_run_python`,
   requests: /^POST \/v1beta\/models\/[\w.-]+:(generateContent|streamGenerateContent\?alt=sse|countTokens)$/,
+  // The CLI adds wait_for_previous to every tool's parameters (run_python ignores it).
+  expected: ({ description, schema }) => ({
+    description,
+    schema: {
+      ...schema,
+      properties: {
+        ...(schema.properties as Record<string, unknown>),
+        wait_for_previous: {
+          description: 'Set to true to wait for all previously requested tools in this turn to complete before starting. Set to false (or omit) to run in parallel. Use true when this tool depends on the output of previous tools.',
+          type: 'boolean',
+        },
+      },
+    },
+  }),
   setup(home, baseUrl, server) {
     mkdirSync(join(home, '.gemini'), { recursive: true });
     const settings = {
       mcpServers: { [SERVER_NAME]: { ...server, trust: true, timeout: 150_000 } },
+      // GOOGLE_GEMINI_BASE_URL alone makes the auth type 'gateway', which 0.61.0's own check refuses ("Invalid auth method selected").
+      security: { auth: { selectedType: 'gemini-api-key' } },
       privacy: { usageStatisticsEnabled: false },
       telemetry: { enabled: false },
       general: { disableAutoUpdate: true, disableUpdateNag: true },
@@ -199,7 +242,8 @@ const geminiCli: CliCase = {
     writeFileSync(join(home, '.gemini', 'settings.json'), JSON.stringify(settings, null, 2));
     return {
       args: ['-p', PROMPT, '--output-format', 'json', '--allowed-mcp-server-names', SERVER_NAME, '--debug'],
-      env: { GOOGLE_GEMINI_BASE_URL: baseUrl, GEMINI_API_KEY: 'test-key', NO_COLOR: '1' },
+      // The throwaway project folder is new, so not trusted; untrusted, the CLI would leave the servers' instructions out.
+      env: { GOOGLE_GEMINI_BASE_URL: baseUrl, GEMINI_API_KEY: 'test-key', GEMINI_CLI_TRUST_WORKSPACE: 'true', NO_COLOR: '1' },
     };
   },
   view(called, answered) {
@@ -210,7 +254,7 @@ const geminiCli: CliCase = {
     type Part = { functionResponse?: { name: string; response?: { output?: string } } };
     const parts = ((answered.body as { contents: { parts?: Part[] }[] }).contents ?? []).flatMap((c) => c.parts ?? []);
     const result = parts.find((p) => p.functionResponse?.name === this.toolName)?.functionResponse?.response?.output ?? '';
-    return { ...(tool ? { tool: { description: tool.description, schema: tool.parametersJsonSchema ?? tool.parameters } } : {}), system, result };
+    return { ...(tool ? { tool: { description: tool.description, schema: tool.parametersJsonSchema ?? tool.parameters, via: 'tools' } } : {}), system, result };
   },
   finalAnswer: (stdout) => (JSON.parse(stdout) as { response?: string }).response,
   log: (_home, run) => run.stderr,
@@ -223,7 +267,7 @@ for (const engine of engines) {
     let dir: string;
     let description: string;
     let instructions: string;
-    let inputSchema: unknown;
+    let inputSchema: Record<string, unknown>;
     /** The same call through the SDK's Client, with the defaults a real client gets. */
     let sdkText: string;
 
@@ -258,13 +302,22 @@ for (const engine of engines) {
         mkdirSync(project);
         const tapLog = join(home, 'tap.jsonl');
         const socket = join(home, 'standin.sock');
-        const standin = await startModelStandin({ pickTool: (names) => names.find((n) => n === cli.toolName), input: INPUT, finalText: FINAL_TEXT }, socket);
+        const standin = await startModelStandin({ tool: cli.toolName, input: INPUT, finalText: FINAL_TEXT, ...(cli.loader ? { loader: cli.loader } : {}) }, socket);
         try {
           // Any port: the namespace is new and has nothing listening but the forwarder.
           const port = randomInt(20_000, 60_000);
           const { args, env } = cli.setup(home, `http://127.0.0.1:${port}`, shimEntry(daemon, tapLog));
           const run = await runCli([process.execPath, cli.entry!, ...args], { socket, port, cwd: project, timeoutMs: 180_000, env: { PATH: process.env.PATH, HOME: home, ...env } });
           const log = cli.log(home, run);
+          // MCM_CLIENT_CLI_DUMP=<dir> keeps what the client sent (requests, the tap, its log) for a look by hand.
+          const dump = process.env.MCM_CLIENT_CLI_DUMP;
+          if (dump) {
+            const to = join(dump, cli.pkg.replace(/\W+/g, '-'));
+            mkdirSync(to, { recursive: true });
+            writeFileSync(join(to, 'requests.json'), JSON.stringify(standin.requests, null, 2));
+            writeFileSync(join(to, 'client.log'), log);
+            if (existsSync(tapLog)) writeFileSync(join(to, 'tap.jsonl'), readFileSync(tapLog));
+          }
           const trail = (): string =>
             `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr.slice(-4000)}\nrequests: ${JSON.stringify(standin.requests.map((r) => `${r.method} ${r.url} -> ${r.answered}`))}\nlog (tail): ${log.slice(-4000)}`;
           assert.equal(run.code, 0, trail());
@@ -279,8 +332,9 @@ for (const engine of engines) {
 
           // The tool definition: our description, whole, and our input schema.
           assert.ok(view.tool, `no ${cli.toolName} among the tools: ${trail()}`);
-          assert.equal(view.tool.description, description);
-          assert.deepEqual(view.tool.schema, inputSchema);
+          const expected = cli.expected({ description, schema: inputSchema });
+          assert.equal(view.tool.description, expected.description);
+          assert.deepEqual(view.tool.schema, expected.schema);
           // The instructions, which name the configured server, whole in the system prompt.
           assert.ok(view.system.includes(instructions), `the system prompt lacks the shim's instructions:\n${view.system.slice(-3000)}`);
 
@@ -294,11 +348,13 @@ for (const engine of engines) {
           assert.deepEqual(exchange.progressAfter, [], 'a progress notification came after the result');
 
           // The client's own log of our server: connected, and no error or dropped connection.
-          const ours = log.split('\n').filter((l) => l.includes(SERVER_NAME));
+          const lines = log.split('\n');
+          const end = cli.shutdown ? lines.findIndex((l) => cli.shutdown!.test(l)) : -1;
+          const ours = lines.slice(0, end >= 0 ? end : undefined).filter((l) => l.includes(SERVER_NAME));
           assert.ok(ours.length > 0, `the client logged nothing about ${SERVER_NAME}: ${trail()}`);
           const bad = ours.filter((l) => /error|closed|disconnect|failed|timed out|unknown token/i.test(l));
           assert.deepEqual(bad, [], bad.join('\n'));
-          console.log(`# ${cli.name} ${packageVersion(cli.pkg)}: ${standin.requests.length} requests (${[...new Set(standin.requests.map((r) => r.answered))].join(', ')}); tool result ${view.result.length} chars`);
+          console.log(`# ${cli.name} ${packageVersion(cli.pkg)}: ${standin.requests.length} requests (${[...new Set(standin.requests.map((r) => r.answered))].join(', ')}); definition via ${view.tool.via}; tool result ${view.result.length} chars`);
         } finally {
           await standin.close();
           rmSync(home, { recursive: true, force: true });

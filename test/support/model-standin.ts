@@ -4,20 +4,26 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
  * A stand-in for a model's HTTP API, for tests that drive a real MCP client CLI (Claude Code, the
  * Gemini CLI) without a model or credentials: it records every request and answers from a script.
  * The script is one tool call and one final text: the first request that offers the tool gets a
- * call of it, the request that carries the tool's result gets the text, and every other request
- * (titles, token counts, routing) gets a minimal valid answer.
+ * call of it (after a call of the client's loader, when the tool is deferred), the request that
+ * carries the tool's result gets the text, and every other request (titles, token counts, routing)
+ * gets a minimal valid answer.
  *
  * Two wire formats: Anthropic's Messages API (POST /v1/messages, SSE when `stream: true`, and
  * /v1/messages/count_tokens), and the Gemini API (POST .../models/<model>:generateContent,
  * :streamGenerateContent?alt=sse, :countTokens).
  */
 export interface StandinScript {
-  /** The tool to call, picked from the names the request offers (the client decides the prefix). */
-  pickTool(names: string[]): string | undefined;
+  /** The tool to call, by the name the client gives it (the client decides the prefix). */
+  tool: string;
   /** The tool call's arguments. */
   input: Record<string, unknown>;
   /** The answer once the tool's result has come back. */
   finalText: string;
+  /**
+   * A tool of the client's that loads a deferred tool's definition (Claude Code's ToolSearch): called
+   * first when the request names it but not `tool`; once its result is back, `tool` is called.
+   */
+  loader?: { name: string; input: Record<string, unknown> };
 }
 
 export interface RecordedRequest {
@@ -29,7 +35,7 @@ export interface RecordedRequest {
   /** The body parsed as JSON, or the raw text when it is not JSON. */
   body: unknown;
   /** What the stand-in made of it. */
-  answered: 'tool_call' | 'final_text' | 'filler' | 'token_count' | 'not_found';
+  answered: 'loader_call' | 'tool_call' | 'final_text' | 'filler' | 'token_count' | 'not_found';
 }
 
 export interface ModelStandin {
@@ -38,6 +44,8 @@ export interface ModelStandin {
   requests: RecordedRequest[];
   /** The tool call sent, once it was (its id for Anthropic; Gemini's calls have none). */
   toolCall?: { name: string; id: string };
+  /** The loader's call, once it was sent. */
+  loaderCall?: { name: string; id: string };
   close(): Promise<void>;
 }
 
@@ -127,9 +135,14 @@ const geminiAnswer = (parts: GeminiPart[], model: string): Json => ({
 // ------------------------------------------------------------------ the server
 
 /** Builds the stand-in's HTTP server (not listening): `listen` starts it. */
-export function buildModelStandin(script: StandinScript): { server: Server; requests: RecordedRequest[]; state: { toolCall?: { name: string; id: string } } } {
+interface StandinState {
+  toolCall?: { name: string; id: string };
+  loaderCall?: { name: string; id: string };
+}
+
+export function buildModelStandin(script: StandinScript): { server: Server; requests: RecordedRequest[]; state: StandinState } {
   const requests: RecordedRequest[] = [];
-  const state: { toolCall?: { name: string; id: string } } = {};
+  const state: StandinState = {};
   let ids = 0;
 
   const json = (res: ServerResponse, status: number, body: unknown): void => {
@@ -143,23 +156,27 @@ export function buildModelStandin(script: StandinScript): { server: Server; requ
       return 'token_count';
     }
     const model = typeof body.model === 'string' ? body.model : 'claude-standin';
-    const tool = script.pickTool(anthropicToolNames(body));
+    const offered = anthropicToolNames(body);
     const blocks = anthropicBlocks(body);
-    const result = state.toolCall && blocks.some((b) => b.type === 'tool_result' && b.tool_use_id === state.toolCall!.id);
+    const hasResult = (call: { id: string } | undefined): boolean => call !== undefined && blocks.some((b) => b.type === 'tool_result' && b.tool_use_id === call.id);
     let content: AnthropicBlock[];
     let answered: RecordedRequest['answered'];
-    if (result) {
+    if (hasResult(state.toolCall)) {
       content = [{ type: 'text', text: script.finalText }];
       answered = 'final_text';
-    } else if (tool && !state.toolCall) {
-      state.toolCall = { name: tool, id: `toolu_standin_${++ids}` };
-      content = [{ type: 'tool_use', id: state.toolCall.id, name: tool, input: script.input }];
+    } else if (!state.toolCall && (offered.includes(script.tool) || hasResult(state.loaderCall))) {
+      state.toolCall = { name: script.tool, id: `toolu_standin_${++ids}` };
+      content = [{ type: 'tool_use', id: state.toolCall.id, name: script.tool, input: script.input }];
       answered = 'tool_call';
+    } else if (!state.toolCall && !state.loaderCall && script.loader && offered.includes(script.loader.name)) {
+      state.loaderCall = { name: script.loader.name, id: `toolu_standin_${++ids}` };
+      content = [{ type: 'tool_use', id: state.loaderCall.id, name: script.loader.name, input: script.loader.input }];
+      answered = 'loader_call';
     } else {
       content = [{ type: 'text', text: 'ok' }];
       answered = 'filler';
     }
-    const message = { id: `msg_standin_${++ids}`, model, content, stop_reason: answered === 'tool_call' ? 'tool_use' : 'end_turn' };
+    const message = { id: `msg_standin_${++ids}`, model, content, stop_reason: answered === 'tool_call' || answered === 'loader_call' ? 'tool_use' : 'end_turn' };
     if (body.stream === true) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       for (const e of anthropicEvents(message)) res.write(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
@@ -176,16 +193,15 @@ export function buildModelStandin(script: StandinScript): { server: Server; requ
       json(res, 200, { totalTokens: 100 });
       return 'token_count';
     }
-    const tool = script.pickTool(geminiToolNames(body));
     const parts = geminiParts(body);
     let answer: GeminiPart[];
     let answered: RecordedRequest['answered'];
     if (state.toolCall && parts.some((p) => p.functionResponse?.name === state.toolCall!.name)) {
       answer = [{ text: script.finalText }];
       answered = 'final_text';
-    } else if (tool && !state.toolCall) {
-      state.toolCall = { name: tool, id: '' };
-      answer = [{ functionCall: { name: tool, args: script.input } }];
+    } else if (!state.toolCall && geminiToolNames(body).includes(script.tool)) {
+      state.toolCall = { name: script.tool, id: '' };
+      answer = [{ functionCall: { name: script.tool, args: script.input } }];
       answered = 'tool_call';
     } else {
       // Side requests (routing, next-speaker checks) ask for JSON; an empty object is valid JSON and makes them fall back.
@@ -242,6 +258,9 @@ export async function startModelStandin(script: StandinScript, socketPath?: stri
     requests,
     get toolCall() {
       return state.toolCall;
+    },
+    get loaderCall() {
+      return state.loaderCall;
     },
     close: () =>
       new Promise<void>((resolve) => {
