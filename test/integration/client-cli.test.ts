@@ -119,8 +119,11 @@ type ShimEntry = ReturnType<typeof shimEntry>;
 interface ModelView {
   /** Our tool's definition as the model got it, and where: the request's tools, or the loader's result. */
   tool?: { description?: string; schema: unknown; via: string };
-  /** What the model reads besides the turns: the system prompt (with what the client added to it). */
-  system: string;
+  /**
+   * What the client tells the model besides the conversation: the system prompt and what it adds to
+   * it (Claude Code: turns of role system; the Gemini CLI: the session context in the first turn).
+   */
+  context: string;
   /** Our tool's result as the client sent it back. */
   result: string;
 }
@@ -139,8 +142,12 @@ interface CliCase {
   requests: RegExp;
   /** Our tool's definition as this client is known to pass it on: each change it makes, and nothing else. */
   expected(tool: { description: string; schema: Record<string, unknown> }): { description: string; schema: unknown };
-  /** The line of the client's log where it starts to stop its MCP servers (what follows is shutdown, not the session). */
-  shutdown?: RegExp;
+  /** Our tool's result text as this client hands it to the model (the client's own wrapping, if any). */
+  expectedResult(text: string): string;
+  /** The lines of the client's log about its connection to our server, up to its shutdown (not the echoes of the conversation). */
+  serverLines(log: string): string[];
+  /** The line that says the client connected to our server. */
+  connected: RegExp;
   setup(home: string, baseUrl: string, server: ShimEntry): { args: string[]; env: Record<string, string> };
   view(called: RecordedRequest, answered: RecordedRequest, standin: ModelStandin): ModelView;
   finalAnswer(stdout: string): unknown;
@@ -163,7 +170,14 @@ const claudeCode: CliCase = {
   requests: /^POST \/v1\/messages(\/count_tokens)?(\?beta=true)?$/,
   // 2.1.332 writes the ellipsis character of a tool description as three dots (the instructions it leaves alone).
   expected: ({ description, schema }) => ({ description: description.replaceAll('\u2026', '...'), schema }),
-  shutdown: /MCP server "[^"]+": Sending SIGINT/,
+  expectedResult: (text) => text,
+  serverLines(log) {
+    const lines = log.split('\n');
+    // From here on it stops its servers (SIGINT, then SIGTERM and SIGKILL when one is slow to exit): shutdown, not the session.
+    const end = lines.findIndex((l) => /MCP server "[^"]+": Sending SIGINT/.test(l));
+    return lines.slice(0, end >= 0 ? end : undefined).filter((l) => l.includes(`MCP server "${SERVER_NAME}"`) || l.includes(`Server "${SERVER_NAME}"`));
+  },
+  connected: /MCP server "[^"]+": Successfully connected/,
   setup(home, baseUrl, server) {
     const config = join(home, 'mcp.json');
     writeFileSync(config, JSON.stringify({ mcpServers: { [SERVER_NAME]: server } }, null, 2));
@@ -185,7 +199,7 @@ const claudeCode: CliCase = {
     const body = called.body as { system?: string | { text: string }[]; tools?: { name: string; description?: string; input_schema?: unknown }[]; messages: Message[] };
     const messageText = (m: Message): string => (typeof m.content === 'string' ? m.content : textOf(m.content));
     // The system prompt, and the turns of role system where 2.1.332 puts what MCP servers said (their instructions among them).
-    const system = [typeof body.system === 'string' ? body.system : textOf(body.system ?? []), ...body.messages.filter((m) => m.role === 'system').map(messageText)].join('\n');
+    const context = [typeof body.system === 'string' ? body.system : textOf(body.system ?? []), ...body.messages.filter((m) => m.role === 'system').map(messageText)].join('\n');
     const blocksOf = (request: RecordedRequest): Block[] => (request.body as { messages: Message[] }).messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content));
     const resultText = (request: RecordedRequest, id: string | undefined): string | undefined => {
       const block = blocksOf(request).find((b) => b.type === 'tool_result' && b.tool_use_id === id);
@@ -203,7 +217,7 @@ const claudeCode: CliCase = {
         if (definition.name === this.toolName) tool = { description: definition.description, schema: definition.parameters, via: 'ToolSearch' };
       }
     }
-    return { ...(tool ? { tool } : {}), system, result: resultText(answered, standin.toolCall?.id) ?? '' };
+    return { ...(tool ? { tool } : {}), context, result: resultText(answered, standin.toolCall?.id) ?? '' };
   },
   finalAnswer: (stdout) => (JSON.parse(stdout) as { result?: string }).result,
   log: (home) => (existsSync(join(home, 'claude-debug.txt')) ? readFileSync(join(home, 'claude-debug.txt'), 'utf8') : ''),
@@ -229,6 +243,8 @@ const geminiCli: CliCase = {
       },
     },
   }),
+  // 0.61.0 wraps every MCP tool's text in these tags of its own.
+  expectedResult: (text) => `<untrusted_context>\n${text}\n</untrusted_context>`,
   setup(home, baseUrl, server) {
     mkdirSync(join(home, '.gemini'), { recursive: true });
     const settings = {
@@ -248,15 +264,21 @@ const geminiCli: CliCase = {
   },
   view(called, answered) {
     type Declaration = { name: string; description?: string; parametersJsonSchema?: unknown; parameters?: unknown };
-    const body = called.body as { systemInstruction?: { parts?: { text?: string }[] }; tools?: { functionDeclarations?: Declaration[] }[] };
+    const body = called.body as { systemInstruction?: { parts?: { text?: string }[] }; tools?: { functionDeclarations?: Declaration[] }[]; contents: { parts?: { text?: string }[] }[] };
     const tool = (body.tools ?? []).flatMap((t) => t.functionDeclarations ?? []).find((d) => d.name === this.toolName);
-    const system = textOf(body.systemInstruction?.parts ?? []);
+    // 0.61.0 puts the servers' instructions in the <session_context> that opens the first turn (in a trusted folder only).
+    const sessionContext = textOf(body.contents[0]?.parts ?? []);
+    const context = [textOf(body.systemInstruction?.parts ?? []), sessionContext].join('\n');
     type Part = { functionResponse?: { name: string; response?: { output?: string } } };
     const parts = ((answered.body as { contents: { parts?: Part[] }[] }).contents ?? []).flatMap((c) => c.parts ?? []);
     const result = parts.find((p) => p.functionResponse?.name === this.toolName)?.functionResponse?.response?.output ?? '';
-    return { ...(tool ? { tool: { description: tool.description, schema: tool.parametersJsonSchema ?? tool.parameters, via: 'tools' } } : {}), system, result };
+    return { ...(tool ? { tool: { description: tool.description, schema: tool.parametersJsonSchema ?? tool.parameters, via: 'tools' } } : {}), context, result };
   },
   finalAnswer: (stdout) => (JSON.parse(stdout) as { response?: string }).response,
+  // --debug writes to stderr; the CLI names a server in quotes, or in parentheses in `MCP ERROR (name):`. Lines that echo
+  // the conversation ([MESSAGE_BUS], [Conseca], [PolicyEngine...]) carry our description, which has words like "error".
+  serverLines: (log) => log.split('\n').filter((l) => !/^\[(MESSAGE_BUS|Conseca|PolicyEngine)/.test(l) && (l.includes(`'${SERVER_NAME}'`) || l.includes(`(${SERVER_NAME})`))),
+  connected: /Registering notification handlers for server '[^']+'/,
   log: (_home, run) => run.stderr,
 };
 
@@ -335,26 +357,24 @@ for (const engine of engines) {
           const expected = cli.expected({ description, schema: inputSchema });
           assert.equal(view.tool.description, expected.description);
           assert.deepEqual(view.tool.schema, expected.schema);
-          // The instructions, which name the configured server, whole in the system prompt.
-          assert.ok(view.system.includes(instructions), `the system prompt lacks the shim's instructions:\n${view.system.slice(-3000)}`);
+          // The instructions, which name the configured server, whole in what the client tells the model.
+          assert.ok(view.context.includes(instructions), `the model's context lacks the shim's instructions:\n${view.context.slice(-3000)}`);
 
-          // The tool result: exactly the text the shim answered, no larger, and what the SDK's call got (but for the duration).
+          // The tool result: exactly the text the shim answered, so no larger (but for the client's own
+          // wrapping, if any), and the same as the SDK's call got (but for the duration).
           const exchange = toolCallOf(readTap(tapLog));
           assert.deepEqual(exchange.request.message.params?.arguments, INPUT);
           const sent = shimText(exchange.answer);
-          assert.equal(view.result, sent);
-          assert.ok(view.result.length <= sent.length);
-          assert.equal(withoutDuration(view.result), withoutDuration(sdkText));
+          assert.equal(view.result, cli.expectedResult(sent));
+          assert.equal(withoutDuration(sent), withoutDuration(sdkText));
           assert.deepEqual(exchange.progressAfter, [], 'a progress notification came after the result');
 
           // The client's own log of our server: connected, and no error or dropped connection.
-          const lines = log.split('\n');
-          const end = cli.shutdown ? lines.findIndex((l) => cli.shutdown!.test(l)) : -1;
-          const ours = lines.slice(0, end >= 0 ? end : undefined).filter((l) => l.includes(SERVER_NAME));
-          assert.ok(ours.length > 0, `the client logged nothing about ${SERVER_NAME}: ${trail()}`);
+          const ours = cli.serverLines(log);
+          assert.ok(ours.some((l) => cli.connected.test(l)), `the client's log does not say it connected to ${SERVER_NAME}: ${trail()}`);
           const bad = ours.filter((l) => /error|closed|disconnect|failed|timed out|unknown token/i.test(l));
           assert.deepEqual(bad, [], bad.join('\n'));
-          console.log(`# ${cli.name} ${packageVersion(cli.pkg)}: ${standin.requests.length} requests (${[...new Set(standin.requests.map((r) => r.answered))].join(', ')}); definition via ${view.tool.via}; tool result ${view.result.length} chars`);
+          console.log(`# ${cli.name} ${packageVersion(cli.pkg)}: ${standin.requests.length} requests (${[...new Set(standin.requests.map((r) => r.answered))].join(', ')}); definition via ${view.tool.via}; tool result ${view.result.length} chars for our ${sent.length}`);
         } finally {
           await standin.close();
           rmSync(home, { recursive: true, force: true });
