@@ -85,17 +85,18 @@ interface CliRun {
 }
 
 /**
- * Runs a CLI in a loopback-only network namespace (when this machine has one; else as is), with
- * 127.0.0.1:<port> inside forwarded to the stand-in's Unix socket.
+ * Runs a CLI in a loopback-only network namespace of its own, with 127.0.0.1:<port> inside forwarded
+ * to the stand-in's Unix socket. In a process group of its own, so that a timeout ends the CLI and
+ * the servers it started too.
  */
 function runCli(argv: string[], options: { socket: string; port: number; env: NodeJS.ProcessEnv; cwd: string; timeoutMs: number }): Promise<CliRun> {
   const command = ['unshare', '--net', '--', process.execPath, LOOPBACK_ONLY, options.socket, String(options.port), ...argv];
-  const child = spawn(command[0]!, command.slice(1), { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command[0]!, command.slice(1), { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), options.timeoutMs);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => {
@@ -112,13 +113,12 @@ function shimEntry(daemon: DaemonHandle, tapLog: string): { command: string; arg
   return { command: process.execPath, args: [STDIO_TAP, tapLog, process.execPath, SHIM_BIN], env };
 }
 
-
 type ShimEntry = ReturnType<typeof shimEntry>;
 
 /** What a client handed the model, read from the stand-in's requests. */
 interface ModelView {
-  /** Our tool's definition as the model got it, and where: the request's tools, or the loader's result. */
-  tool?: { description?: string; schema: unknown; via: string };
+  /** Our tool's definition as the model got it in the request that called it. */
+  tool?: { description?: string; schema: unknown };
   /**
    * What the client tells the model besides the conversation: the system prompt and what it adds to
    * it (Claude Code: turns of role system; the Gemini CLI: the session context in the first turn).
@@ -206,17 +206,9 @@ const claudeCode: CliCase = {
       if (block === undefined) return undefined;
       return typeof block.content === 'string' ? block.content : textOf(block.content ?? []);
     };
-    let tool: ModelView['tool'];
+    // Once ToolSearch has loaded it, 2.1.332 sends the definition among the tools (with defer_loading: true).
     const listed = body.tools?.find((t) => t.name === this.toolName);
-    if (listed) tool = { description: listed.description, schema: listed.input_schema, via: 'tools' };
-    else {
-      // ToolSearch answers with <function>{"description", "name", "parameters"}</function> lines.
-      const loaded = resultText(called, standin.loaderCall?.id) ?? '';
-      for (const [, json] of loaded.matchAll(/<function>(.*?)<\/function>/gs)) {
-        const definition = JSON.parse(json!) as { name: string; description?: string; parameters?: unknown };
-        if (definition.name === this.toolName) tool = { description: definition.description, schema: definition.parameters, via: 'ToolSearch' };
-      }
-    }
+    const tool = listed ? { description: listed.description, schema: listed.input_schema } : undefined;
     return { ...(tool ? { tool } : {}), context, result: resultText(answered, standin.toolCall?.id) ?? '' };
   },
   finalAnswer: (stdout) => (JSON.parse(stdout) as { result?: string }).result,
@@ -272,7 +264,7 @@ const geminiCli: CliCase = {
     type Part = { functionResponse?: { name: string; response?: { output?: string } } };
     const parts = ((answered.body as { contents: { parts?: Part[] }[] }).contents ?? []).flatMap((c) => c.parts ?? []);
     const result = parts.find((p) => p.functionResponse?.name === this.toolName)?.functionResponse?.response?.output ?? '';
-    return { ...(tool ? { tool: { description: tool.description, schema: tool.parametersJsonSchema ?? tool.parameters, via: 'tools' } } : {}), context, result };
+    return { ...(tool ? { tool: { description: tool.description, schema: tool.parametersJsonSchema ?? tool.parameters } } : {}), context, result };
   },
   finalAnswer: (stdout) => (JSON.parse(stdout) as { response?: string }).response,
   // --debug writes to stderr; the CLI names a server in quotes, or in parentheses in `MCP ERROR (name):`. Lines that echo
@@ -374,7 +366,7 @@ for (const engine of engines) {
           assert.ok(ours.some((l) => cli.connected.test(l)), `the client's log does not say it connected to ${SERVER_NAME}: ${trail()}`);
           const bad = ours.filter((l) => /error|closed|disconnect|failed|timed out|unknown token/i.test(l));
           assert.deepEqual(bad, [], bad.join('\n'));
-          console.log(`# ${cli.name} ${packageVersion(cli.pkg)}: ${standin.requests.length} requests (${[...new Set(standin.requests.map((r) => r.answered))].join(', ')}); definition via ${view.tool.via}; tool result ${view.result.length} chars for our ${sent.length}`);
+          console.log(`# ${cli.name} ${packageVersion(cli.pkg)}: ${standin.requests.length} requests (${[...new Set(standin.requests.map((r) => r.answered))].join(', ')}); description ${view.tool.description?.length} chars; tool result ${view.result.length} chars for our ${sent.length}`);
         } finally {
           await standin.close();
           rmSync(home, { recursive: true, force: true });
