@@ -50,7 +50,9 @@ npm_install() {
   have npm || fail "npm is not installed" "install Node.js >= 20 (with npm), e.g. from https://nodejs.org or your package manager"
   log "npm install ($reason)..."
   # Note: newer npm versions may hold back dependency install scripts until they are approved;
-  # nothing here relies on any install script (no native modules).
+  # nothing here relies on any install script. Claude Code's postinstall only copies its native
+  # binary over a stub (the tests run it through the package's cli-wrapper.cjs, which finds it), and
+  # the Gemini CLI's optional native modules (node-pty, keytar) are not needed for `gemini -p`.
   npm install --no-audit --no-fund \
     || fail "npm install failed" "check network access to the npm registry (npm config get registry), then re-run: npm run setup"
   touch "$stamp" 2>/dev/null || true   # npm leaves it untouched when nothing changed
