@@ -7,6 +7,8 @@ import { basename, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ensureRootfs } from '../../daemon/src/runtimes/bwrap/rootfs.ts';
 import { bwrapSkipReason, IMAGE, openTestRuntime, startAgent } from '../support/bwrap.ts';
+import { startDaemonProcess, waitWarm } from '../support/daemon-process.ts';
+import { availableEngines } from '../support/engines.ts';
 
 const skip = bwrapSkipReason();
 if (skip) console.log(`# bwrap root fs tests skipped: ${skip}`);
@@ -71,5 +73,17 @@ describe('bwrap root fs', { skip, timeout: 900_000 }, () => {
     assert.notEqual(basename(built.dir), baseTree);
     // The image's env has no way into a bare tree: its matplotlibrc names Agg instead (no display).
     await runsPython(built.dir, 'import numpy, matplotlib; print(numpy.__name__, [l.strip() for l in open("/etc/matplotlibrc") if l.startswith("backend")])', "numpy ['backend: Agg']");
+  });
+
+  test('a daemon on bwrap with MCP_BRIDGE_EXTRA_PACKAGES runs a root fs that has them (no engine has that image: built from the same inputs)', async () => {
+    const bwrap = (await availableEngines({ bwrap: true })).find((e) => e.name === 'bwrap')!;
+    const dir = cache();
+    // python3-six: small, pure Python, and not in the base profile.
+    await using daemon = await startDaemonProcess(bwrap, { MCP_BRIDGE_BWRAP_CACHE: dir, MCP_BRIDGE_EXTRA_PACKAGES: 'python3-six', MCP_BRIDGE_POOL_SIZE: '1' });
+    await waitWarm(daemon.client, 1, 600_000);
+    const r = await daemon.client.run({ code: 'import six; print(six.__name__)' });
+    assert.deepEqual(r.result.stdout, ['six'], JSON.stringify(r.result));
+    const status = (await daemon.client.get('/v1/status')) as { image: string };
+    assert.match(status.image, /^mcp-code-mode\/sandbox:local-user-[0-9a-f]{12} \(.*rootfs-debian-[0-9a-f]{16}\)$/);
   });
 });

@@ -2,8 +2,8 @@
 // answers; else bwrap when it is usable here; else an error that says what to install. Each runtime
 // is loaded only when chosen: a daemon on bwrap never loads dockerode and its transports.
 import { request } from 'node:http';
-import type { EnvConfig } from '@mcp-code-mode/protocol';
 import { detectEngine, type EngineEndpoint } from './container/detect.js';
+import { builderArgs, imagePlan, PROFILE_TAGS } from './image-plan.js';
 import { RuntimeUnavailableError, type OpenRuntimeOptions, type SandboxRuntime } from './runtime.js';
 
 export type { OpenRuntimeOptions } from './runtime.js';
@@ -35,12 +35,6 @@ export function engineAnswers(endpoint: EngineEndpoint, timeoutMs = 2000): Promi
   });
 }
 
-/** The tag of the image whose root fs a bwrap sandbox runs (the same image the engines would run). */
-function bwrapImage(config: EnvConfig, explicit: boolean): string {
-  if (explicit) return config.MCP_BRIDGE_IMAGE;
-  return config.MCP_BRIDGE_IMAGE_PROFILE === 'data' ? 'mcp-code-mode/sandbox:data' : 'mcp-code-mode/sandbox:local';
-}
-
 async function openBwrap(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
   const { config, log } = options;
   const [{ probeBwrap }, { bwrapCacheDir, ensureRootfs }, { BwrapRuntime }, { bwrapAgentCommand }, { locateBuilder }] = await Promise.all([
@@ -59,14 +53,18 @@ async function openBwrap(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
     needCpu: config.MCP_BRIDGE_CPUS !== undefined,
     warn: (message) => log.warn(message),
   });
-  const image = bwrapImage(config, options.imageExplicit);
+  // The image the engines would run (a profile, the user's packages, or MCP_BRIDGE_IMAGE): its root
+  // fs comes from an engine that has it, else from the builder with the same inputs.
+  const plan = imagePlan(config, options.imageExplicit, options.cwd);
+  if (plan.kind === 'named' && plan.ignored.length > 0) log.warn({ ignored: plan.ignored }, `MCP_BRIDGE_IMAGE is set: ${plan.ignored.join(', ')} ignored`);
+  const image = plan.kind === 'build' ? plan.build.tag : plan.kind === 'named' ? plan.image : PROFILE_TAGS.base;
   const builder = locateBuilder(options.env);
   const rootfs = await ensureRootfs({
     cacheDir: bwrapCacheDir(config, options.env, process.getuid?.() === 0),
     image,
     ...(builder ? { builder: builder.script } : {}),
-    // Built from Debian packages when no engine has the image: the data profile's packages too.
-    ...(!options.imageExplicit && config.MCP_BRIDGE_IMAGE_PROFILE === 'data' ? { builderArgs: ['--profile', 'data'] } : {}),
+    // Built from Debian packages when no engine has the image: the profile's and the user's packages too.
+    ...(plan.kind === 'build' ? { builderArgs: builderArgs(plan.build).slice(1) } : {}),
     log: options.onProgress,
   });
   log.info({ bwrap: host.version, via: host.via, rootfs: rootfs.dir, from: rootfs.source, limits: host.cgroups ? 'cgroups' : 'none', uids: host.uids ? 'own per sandbox' : 'the daemon\'s' }, 'bwrap runtime ready');

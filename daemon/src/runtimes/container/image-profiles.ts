@@ -1,18 +1,16 @@
-// Image profiles (base, data) and the packages the user names (Debian extras, pip requirements):
-// which image the config asks for, the offline builder's arguments for it, and what an image holds
-// as its labels say. The builder (docker/build-local-image.sh) hashes the inputs and skips an
-// unchanged image; this side decides the tag and reads the labels back.
-import { createHash } from 'node:crypto';
+// Image profiles (base, data) and the packages the user names (Debian extras, pip requirements) on a
+// container engine: the image the plan (../image-plan.ts) names, built when missing, and what an
+// image holds as its labels say. The builder (docker/build-local-image.sh) hashes the inputs and
+// skips an unchanged image; this side reads the labels back.
 import { access, constants, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import type { EnvConfig, ImageProfile } from '@mcp-code-mode/protocol';
+import type { ImageProfile } from '@mcp-code-mode/protocol';
 import { IMAGE_PROFILES } from '@mcp-code-mode/protocol';
 import type { ContainerClient } from './container-client.js';
 import { EngineError } from './container-client.js';
-import { buildLocalImage, ensureImage, LOCAL_IMAGE, type ImageOptions } from './image.js';
+import { buildLocalImage, ensureImage, type ImageOptions } from './image.js';
+import { builderArgs, imagePlan, PROFILE_TAGS, type ImageBuild, type ImageConfig, type UserPackages } from '../image-plan.js';
 
-/** The tag of each profile's image as the builder makes it with no user packages. */
-export const PROFILE_TAGS: Readonly<Record<ImageProfile, string>> = { base: LOCAL_IMAGE, data: 'mcp-code-mode/sandbox:data' };
+export { builderArgs, imagePlan, imageTag, PROFILE_TAGS, userPackages, type ImageBuild, type ImagePlan, type UserPackages } from '../image-plan.js';
 
 /** Labels the builder sets on every image it makes. */
 export const IMAGE_LABELS = {
@@ -21,79 +19,6 @@ export const IMAGE_LABELS = {
   extraPackages: 'mcp-code-mode.extra-packages',
   pipPackages: 'mcp-code-mode.pip-packages',
 } as const;
-
-/** What the user adds to a profile; absolute paths, so that the tag does not depend on the working directory. */
-export interface UserPackages {
-  extraPackages: string[];
-  pipRequirements?: string;
-  pipFindLinks?: string;
-}
-
-export interface ImageBuild {
-  profile: ImageProfile;
-  tag: string;
-  user: UserPackages;
-}
-
-/** What the config asks for: an image named by the user, the default chain (python:3.12-slim, else base), or a build. */
-export type ImagePlan =
-  | { kind: 'named'; image: string; ignored: string[] }
-  | { kind: 'default'; image: string }
-  | { kind: 'build'; build: ImageBuild };
-
-type ImageConfig = Pick<EnvConfig, 'MCP_BRIDGE_IMAGE' | 'MCP_BRIDGE_IMAGE_PROFILE' | 'MCP_BRIDGE_EXTRA_PACKAGES' | 'MCP_BRIDGE_PIP_REQUIREMENTS' | 'MCP_BRIDGE_PIP_FIND_LINKS'>;
-
-export function userPackages(config: ImageConfig, cwd: string): UserPackages {
-  return {
-    extraPackages: config.MCP_BRIDGE_EXTRA_PACKAGES ?? [],
-    ...(config.MCP_BRIDGE_PIP_REQUIREMENTS ? { pipRequirements: resolve(cwd, config.MCP_BRIDGE_PIP_REQUIREMENTS) } : {}),
-    ...(config.MCP_BRIDGE_PIP_FIND_LINKS ? { pipFindLinks: resolve(cwd, config.MCP_BRIDGE_PIP_FIND_LINKS) } : {}),
-  };
-}
-
-function hasUserPackages(user: UserPackages): boolean {
-  return user.extraPackages.length > 0 || user.pipRequirements !== undefined;
-}
-
-/**
- * The tag of a profile's image with the user's packages. A derived image gets a tag of its own, named
- * by which packages and files it is made from (not their content): two configs on one engine do not
- * replace each other's image, while a changed requirements file rebuilds the same tag.
- */
-export function imageTag(profile: ImageProfile, user: UserPackages): string {
-  if (!hasUserPackages(user)) return PROFILE_TAGS[profile];
-  const key = JSON.stringify([user.extraPackages, user.pipRequirements ?? null, user.pipFindLinks ?? null]);
-  return `${PROFILE_TAGS[profile]}-user-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
-}
-
-/** MCP_BRIDGE_IMAGE wins when the user set it; the profile and user packages are then ignored (and named). */
-export function imagePlan(config: ImageConfig, explicit: boolean, cwd: string): ImagePlan {
-  const user = userPackages(config, cwd);
-  if (explicit) {
-    const ignored = [
-      config.MCP_BRIDGE_IMAGE_PROFILE !== 'base' ? 'MCP_BRIDGE_IMAGE_PROFILE' : undefined,
-      user.extraPackages.length > 0 ? 'MCP_BRIDGE_EXTRA_PACKAGES' : undefined,
-      user.pipRequirements ? 'MCP_BRIDGE_PIP_REQUIREMENTS' : undefined,
-    ].filter((n): n is string => n !== undefined);
-    return { kind: 'named', image: config.MCP_BRIDGE_IMAGE, ignored };
-  }
-  const profile = config.MCP_BRIDGE_IMAGE_PROFILE;
-  if (profile === 'base' && !hasUserPackages(user)) return { kind: 'default', image: config.MCP_BRIDGE_IMAGE };
-  return { kind: 'build', build: { profile, tag: imageTag(profile, user), user } };
-}
-
-/** The builder's command-line arguments for a build. */
-export function builderArgs(build: ImageBuild): string[] {
-  const { user } = build;
-  return [
-    build.tag,
-    '--profile',
-    build.profile,
-    ...(user.extraPackages.length > 0 ? ['--extra-packages', user.extraPackages.join(',')] : []),
-    ...(user.pipRequirements ? ['--pip-requirements', user.pipRequirements] : []),
-    ...(user.pipFindLinks ? ['--pip-find-links', user.pipFindLinks] : []),
-  ];
-}
 
 /** `image build [--profile base|data]` / `image ensure`: the subcommand and the profile asked for. */
 export function parseImageArgs(args: string[]): { sub: 'build' | 'ensure'; profile?: ImageProfile } | { problem: string } {

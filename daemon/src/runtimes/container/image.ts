@@ -3,12 +3,13 @@ import type { ContainerClient } from './container-client.js';
 import { EngineError } from './container-client.js';
 import { BUILDER_LOCATIONS, locateBuilder } from './builder.js';
 import type { EngineEndpoint } from './detect.js';
+import { LOCAL_IMAGE } from '../image-plan.js';
 
 export { BUILDER_LOCATIONS, locateBuilder } from './builder.js';
 export type { Builder } from './builder.js';
 
 /** The image built from Debian packages when the default cannot be pulled. */
-export const LOCAL_IMAGE = 'mcp-code-mode/sandbox:local';
+export { LOCAL_IMAGE };
 export interface ImageOptions {
   image: string;
   /** True when the user named the image (MCP_BRIDGE_IMAGE): never substitute another one. */
