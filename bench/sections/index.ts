@@ -1,6 +1,7 @@
 import type { TestEngine } from '../../test/support/engines.ts';
 import type { DaemonHandle } from '../../test/support/daemon-process.ts';
 import type { Row } from '../lib/report.ts';
+import { clientsSection } from './clients.ts';
 import { shimSection } from './shim.ts';
 import { tokensSection } from './tokens.ts';
 import { toolCallsSection } from './toolcalls.ts';
@@ -25,4 +26,4 @@ export interface Section {
 }
 
 /** Sections that run against the shared daemon, in order, after the warm-latency figures. */
-export const extraSections: Section[] = [shimSection, toolCallsSection, tokensSection, workflowSection];
+export const extraSections: Section[] = [shimSection, toolCallsSection, tokensSection, clientsSection, workflowSection];

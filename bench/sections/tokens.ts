@@ -5,14 +5,14 @@ import type { Section } from './index.ts';
 export const TOKENIZER = 'gpt-tokenizer (o200k_base, the GPT-4o/GPT-5 encoding)';
 const tokens = (text: string): number => countTokens(text).length;
 
+/** A table the code prints as one JSON list: 40 rows of 5 columns. */
+export const TABLE_CODE = `import json
+rows = [{"id": i, "name": f"user{i}", "email": f"user{i}@example.com", "active": i % 3 != 0, "score": round(i * 1.7, 1)} for i in range(40)]
+print(json.dumps(rows))`;
+
 /** Three shapes of output that models commonly ask code to print. */
 const SHAPES: { name: string; code: string }[] = [
-  {
-    name: 'uniform table (40 rows × 5 columns, printed as JSON)',
-    code: `import json
-rows = [{"id": i, "name": f"user{i}", "email": f"user{i}@example.com", "active": i % 3 != 0, "score": round(i * 1.7, 1)} for i in range(40)]
-print(json.dumps(rows))`,
-  },
+  { name: 'uniform table (40 rows × 5 columns, printed as JSON)', code: TABLE_CODE },
   {
     name: 'nested document (a service description, printed as JSON)',
     code: `import json

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { encode as countTokens } from 'gpt-tokenizer';
-import { FILESYSTEM } from '../../test/fixtures/mcp-servers/upstreams.ts';
+import { EVERYTHING, FILESYSTEM } from '../../test/fixtures/mcp-servers/upstreams.ts';
+import { definitionOf } from '../lib/real-servers.ts';
+import { connectBenchShim, definitionTokens, textOf } from './clients.ts';
 import type { Section } from './index.ts';
 import { TOKENIZER } from './tokens.ts';
 
@@ -33,7 +35,8 @@ export const workflowSection: Section = {
     const dir = ctx.workflowDir;
     const direct = new Client({ name: 'bench', version: '0' });
     await direct.connect(new StdioClientTransport({ command: process.execPath, args: [FILESYSTEM, dir], stderr: 'ignore' }));
-    const tools = (await direct.listTools()).tools.map((t) => t.name);
+    const listed = (await direct.listTools()).tools;
+    const tools = listed.map((t) => t.name);
     const read = tools.includes('read_text_file') ? 'read_text_file' : 'read_file';
     let directTokens = 0;
     const call = async (name: string, args: Record<string, unknown>): Promise<string> => {
@@ -51,6 +54,12 @@ export const workflowSection: Section = {
       const errors = text.split('\n').filter((l) => l.includes(' ERROR ')).length;
       if (errors > 0) directAnswer[file] = errors;
     }
+    // A client without code mode puts every configured server's tools (and instructions) before the model.
+    const everything = new Client({ name: 'bench', version: '0' });
+    await everything.connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore' }));
+    const directDefinition =
+      tokens(JSON.stringify([...(await everything.listTools()).tools, ...listed].map(definitionOf))) + tokens(everything.getInstructions() ?? '') + tokens(direct.getInstructions() ?? '');
+    await everything.close();
     await direct.close();
 
     const code = `import json
@@ -82,6 +91,36 @@ print(json.dumps(errors))`;
       target: '≥ 90% fewer',
       met: saved >= 0.9,
     });
-    ctx.results.workflow = { files: files.length, directTokens, codeModeTokens, savedFraction: saved, answer: sandboxAnswer };
+
+    // From a cold start: the model has only what the client received (tool list, instructions), looks
+    // at the read tool's stub and at what a listing returns in a first run, then writes the run above.
+    const shim = await connectBenchShim(ctx, false);
+    let coldCodeMode: number;
+    let definition: { definition: number; instructions: number };
+    try {
+      definition = await definitionTokens(shim);
+      const look = `from mcp import runtime
+print(await runtime.query_tool_docs("filesystem", "${read}", detail="stub"))
+r = await mcp_filesystem.list_directory(path=${JSON.stringify(dir)})
+print(type(r).__name__, repr(r)[:300])`;
+      const lookArgs = { code: look, servers: ['filesystem'] };
+      const answer = (await shim.callTool({ name: 'run_python', arguments: lookArgs })) as { content: { type: string; text?: string }[]; isError?: boolean };
+      if (answer.isError || !textOf(answer).includes(`async def ${read}`)) throw new Error(`the first look failed: ${textOf(answer)}`);
+      coldCodeMode = definition.definition + definition.instructions + tokens(JSON.stringify({ name: 'run_python', arguments: lookArgs })) + tokens(textOf(answer)) + codeModeTokens;
+    } finally {
+      await shim.close();
+    }
+    const coldDirect = directDefinition + directTokens;
+    const coldSaved = 1 - coldCodeMode / coldDirect;
+    ctx.rows.push({
+      section: `Tokens of a workflow over ${FILE_COUNT} files (${TOKENIZER})`,
+      what: 'the same from a cold start: the definitions the client sends (run_python and instructions; or every tool of the 2 configured servers), a first run that looks at the read tool and a listing, then the run above',
+      value: `run_python ${coldCodeMode} tokens (definition ${definition.definition + definition.instructions})`,
+      baseline: `direct calls ${coldDirect} tokens (definitions ${directDefinition})`,
+      ratio: `${(100 * coldSaved).toFixed(1)}% fewer`,
+      target: '≥ 90% fewer',
+      met: coldSaved >= 0.9,
+    });
+    ctx.results.workflow = { files: files.length, directTokens, codeModeTokens, savedFraction: saved, answer: sandboxAnswer, coldStart: { codeModeTokens: coldCodeMode, directTokens: coldDirect, definitionTokens: definition, directDefinitionTokens: directDefinition, savedFraction: coldSaved } };
   },
 };

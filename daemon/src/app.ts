@@ -13,6 +13,7 @@ import { registerStatusRoute } from './routes/status.js';
 import { registerServerRoutes } from './routes/servers.js';
 import { registerServerIndexRoute } from './routes/server-index.js';
 import { registerSessionRoutes } from './routes/sessions.js';
+import { registerStubRoute } from './routes/stubs.js';
 import type { SessionManager, SessionSandbox } from './sessions/session-manager.js';
 
 export interface AppDeps {
@@ -100,6 +101,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.approvals) registerApprovalRoute(app, deps.approvals);
   registerServerRoutes(app, deps);
   registerServerIndexRoute(app, deps);
+  registerStubRoute(app, deps);
   registerStatusRoute(app, deps);
   if (deps.sessions) registerSessionRoutes(app, { sessions: deps.sessions });
   app.post('/v1/shutdown', async () => {

@@ -17,6 +17,8 @@ export type { IndexState } from './index-text.js';
 export { IndexSource } from './index-source.js';
 export type { IndexFetcher, IndexSourceOptions } from './index-source.js';
 export { ProgressReporter } from './progress.js';
+export { serverResources, STUB_MIME_TYPE, stubAlias, stubUri } from './resources.js';
+export type { StubFetcher } from './resources.js';
 export type { ProgressUpdate, ProgressOptions } from './progress.js';
 export { createShimServer, failureResult, toToolResult } from './server.js';
 export type { RunForwarder, ShimDeps } from './server.js';

@@ -55,6 +55,7 @@ export async function runShim(options: ShimOptions): Promise<{ closed: Promise<v
     ensureDaemon,
     version: SHIM_VERSION,
     index,
+    stubs: control,
     limits,
     structuredContent: setting(EnvConfigSchema.shape.MCP_BRIDGE_STRUCTURED_CONTENT, options.env.MCP_BRIDGE_STRUCTURED_CONTENT),
   });

@@ -15,6 +15,7 @@ import { approvalHandler, canElicit } from './approvals.js';
 import type { IndexSource } from './index-source.js';
 import { CAPABILITIES_URI, runPythonTool, SANDBOX_MANUAL, serverInstructions, TOOL_NAME } from './manual.js';
 import { ProgressReporter } from './progress.js';
+import { CAPABILITIES_RESOURCE, knownStubs, resourcesKey, serverResources, STUB_MIME_TYPE, stubAlias, type StubFetcher } from './resources.js';
 
 /** The part of ControlClient the shim uses. */
 export interface RunForwarder {
@@ -39,6 +40,8 @@ export interface ShimDeps {
   restartWaitMs?: number;
   /** The daemon's server index; without one the model is told there is none (tests of other parts). */
   index?: IndexSource;
+  /** Each server's stub module, for its resource; without it (or an index) only the manual is a resource. */
+  stubs?: StubFetcher;
   /** MCP_BRIDGE_STRUCTURED_CONTENT: send structuredContent and the output schema too. */
   structuredContent?: boolean;
   /** Timeout default and maximum when no index says the daemon's own (MCP_BRIDGE_TIMEOUT, MAX_TIMEOUT). */
@@ -52,6 +55,13 @@ export interface ShimDeps {
 const DEFAULT_LIMITS: RunLimitsInfo = { timeoutSec: 30, maxTimeoutSec: 120 };
 const INDEX_WAIT_MS = 1500;
 const INDEX_POLL_MS = 30_000;
+
+/** What a client was last given of a list, what it was last told changed, and the lists on their way. */
+interface Seen {
+  served?: string;
+  notified?: string;
+  listing: number;
+}
 
 /** MCP's code for "no such resource". */
 const RESOURCE_NOT_FOUND = -32002;
@@ -70,7 +80,7 @@ export function createShimServer(deps: ShimDeps): Server {
   const server = new Server(
     { name: 'mcp-code-mode', title: 'mcp-code-mode', version: deps.version },
     {
-      capabilities: { tools: { listChanged: true }, resources: {} },
+      capabilities: { tools: { listChanged: true }, resources: { listChanged: true } },
       // Fixed at initialize (MCP has no way to change them later): the index as the shim had it at start.
       instructions: serverInstructions(state()),
     },
@@ -78,15 +88,33 @@ export function createShimServer(deps: ShimDeps): Server {
 
   // Tell the client the tool changed when the servers it lists did, but only a client that has
   // listed the tool, only once per change, and not while a tools/list is about to answer it anyway.
-  let served: string | undefined;
-  let notified: string | undefined;
-  let listing = 0;
+  // The same for the resources: one per server, so a new or vanished server changes their list.
+  const stubs = index && deps.stubs ? deps.stubs : undefined;
+  const tools: Seen = { listing: 0 };
+  const resources: Seen = { listing: 0 };
+  const changed = (seen: Seen, key: string): boolean => {
+    if (seen.listing > 0 || seen.served === undefined || key === seen.served || key === seen.notified) return false;
+    seen.notified = key;
+    return true;
+  };
   const notifyIfChanged = (): void => {
-    if (!index || listing > 0 || served === undefined) return;
-    const key = index.key();
-    if (key === served || key === notified) return;
-    notified = key;
-    void server.sendToolListChanged().catch(() => undefined);
+    if (!index) return;
+    if (changed(tools, index.key())) void server.sendToolListChanged().catch(() => undefined);
+    if (stubs && changed(resources, resourcesKey(index.current()))) void server.sendResourceListChanged().catch(() => undefined);
+  };
+  /** Asks the daemon for the index (starting one if needed), waiting at most indexWaitMs for it. */
+  const freshIndex = async (seen: Seen): Promise<void> => {
+    if (!index) return;
+    seen.listing++;
+    try {
+      // The index is a first need: a daemon that is not running is started here, but the list
+      // answers within indexWaitMs with what it has; a later index comes as list_changed.
+      const refreshed = index.refresh({ start: true }).then(notifyIfChanged);
+      // Unref'd: once the index came, the wait must not hold the shim open (a client closing it waits).
+      await Promise.race([refreshed, delay(deps.indexWaitMs ?? INDEX_WAIT_MS, undefined, { ref: false })]);
+    } finally {
+      seen.listing--;
+    }
   };
   const pollMs = deps.indexPollMs ?? INDEX_POLL_MS;
   let poll: NodeJS.Timeout | undefined;
@@ -104,37 +132,45 @@ export function createShimServer(deps: ShimDeps): Server {
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     if (index) {
-      listing++;
-      try {
-        // The index is a first need: a daemon that is not running is started here, but tools/list
-        // answers within indexWaitMs with what it has; a later index comes as tools/list_changed.
-        const refreshed = index.refresh({ start: true }).then(notifyIfChanged);
-        await Promise.race([refreshed, delay(deps.indexWaitMs ?? INDEX_WAIT_MS, undefined, { ref: false })]);
-      } finally {
-        listing--;
-      }
-      served = index.key();
+      await freshIndex(tools);
+      tools.served = index.key();
     }
     return { tools: [runPythonTool({ state: state(), limits: limits(), structured })] };
   });
 
-  server.setRequestHandler(ListResourcesRequestSchema, async () => ({
-    resources: [
-      {
-        uri: CAPABILITIES_URI,
-        name: 'capabilities',
-        title: 'mcp-code-mode sandbox manual',
-        description: 'What run_python code can use: MCP server proxies, the mcp.runtime helpers, limits.',
-        mimeType: 'text/markdown',
-      },
-    ],
-  }));
+  server.setRequestHandler(ListResourcesRequestSchema, async () => {
+    if (!stubs) return { resources: [CAPABILITIES_RESOURCE] };
+    await freshIndex(resources);
+    resources.served = resourcesKey(state());
+    return { resources: [CAPABILITIES_RESOURCE, ...serverResources(state())] };
+  });
 
-  server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
-    if (request.params.uri !== CAPABILITIES_URI) {
-      throw new McpError(RESOURCE_NOT_FOUND, `no resource ${request.params.uri}; this server has only ${CAPABILITIES_URI}`);
+  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+    const uri = request.params.uri;
+    if (uri === CAPABILITIES_URI) return { contents: [{ uri, mimeType: 'text/markdown', text: SANDBOX_MANUAL }] };
+    const alias = stubAlias(uri);
+    if (alias === undefined || !index || !stubs) {
+      const others = stubs ? `, or resource://mcp-code-mode/servers/<alias>.pyi (${knownStubs(state())})` : '';
+      throw new McpError(RESOURCE_NOT_FOUND, `no resource ${uri}; this server has ${CAPABILITIES_URI}${others}`);
     }
-    return { contents: [{ uri: CAPABILITIES_URI, mimeType: 'text/markdown', text: SANDBOX_MANUAL }] };
+    // Without an index yet the daemon decides; an alias the index lacks may be a server added since.
+    const listed = (): boolean => {
+      const current = state();
+      return !('index' in current) || current.index.servers.some((s) => s.alias === alias);
+    };
+    if (!index.loaded || !listed()) await index.refresh({ start: true }).then(notifyIfChanged);
+    if (!listed()) {
+      throw new McpError(RESOURCE_NOT_FOUND, `no MCP server has the alias ${JSON.stringify(alias)} (${uri}); ${knownStubs(state())}`);
+    }
+    try {
+      const { stub } = await withDaemon(deps, () => stubs.stub(alias, { signal: extra.signal }));
+      return { contents: [{ uri, mimeType: STUB_MIME_TYPE, text: stub }] };
+    } catch (err) {
+      if (extra.signal.aborted) throw err;
+      const code = err instanceof ControlError ? err.code : 'internal';
+      const message = err instanceof Error ? err.message : String(err);
+      throw new McpError(code === 'unknown_server' ? RESOURCE_NOT_FOUND : ErrorCode.InternalError, `cannot read ${uri} (${code}): ${message}`);
+    }
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
@@ -185,6 +221,17 @@ export function createShimServer(deps: ShimDeps): Server {
   });
 
   return server;
+}
+
+/** One request other than a run; when no daemon answers, start one and ask again, once. */
+async function withDaemon<T>(deps: ShimDeps, ask: () => Promise<T>): Promise<T> {
+  try {
+    return await ask();
+  } catch (err) {
+    if (!(err instanceof ControlError) || err.code !== 'daemon_not_running') throw err;
+  }
+  await deps.ensureDaemon();
+  return ask();
 }
 
 /** How long a run that a stopping daemon refused waits for the next daemon, in all. */

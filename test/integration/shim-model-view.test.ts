@@ -73,6 +73,36 @@ for (const engine of engines) {
       console.log(`# twenty JSON-lines rows: ${tokens(rows.content[0]!.text!).length} tokens`);
     });
 
+    test("each server is a resource: everything's is the stub a run's query_tool_docs gives, and it compiles", async () => {
+      const { resources } = await shim.client.listResources();
+      assert.deepEqual(
+        resources.map((r) => [r.uri, r.mimeType]),
+        [
+          ['resource://mcp-code-mode/capabilities', 'text/markdown'],
+          ['resource://mcp-code-mode/servers/everything.pyi', 'text/x-python'],
+          ['resource://mcp-code-mode/servers/broken_one.pyi', 'text/x-python'],
+        ],
+      );
+      const read = await shim.client.readResource({ uri: 'resource://mcp-code-mode/servers/everything.pyi' });
+      const text = (read.contents[0] as { text: string }).text;
+      assert.match(text, /^async def get_sum\(\*, a: float, b: float\)/m);
+      // The resource's text goes into the run as a literal: compared there with the run's own stub, and compiled.
+      const code = `import json
+from mcp import runtime
+resource = json.loads(${JSON.stringify(JSON.stringify(text))})
+mine = await runtime.query_tool_docs("everything", detail="stub")
+compile(resource, "everything.pyi", "exec", dont_inherit=True)
+print("equal" if resource == mine else "differ", resource.count("async def "), len(runtime.describe_server("everything").tools))`;
+      const r = (await shim.client.callTool({ name: 'run_python', arguments: { code, servers: ['everything'] } })) as Answer;
+      assert.equal(r.isError, false, r.content[0]!.text);
+      const [, verdict, defs, tools] = /(equal|differ) (\d+) (\d+)/.exec(r.content[0]!.text!) ?? [];
+      assert.equal(verdict, 'equal', r.content[0]!.text);
+      assert.equal(defs, tools, 'one async def per tool');
+      await assert.rejects(shim.client.readResource({ uri: 'resource://mcp-code-mode/servers/nope.pyi' }), /no MCP server has the alias "nope".*everything\.pyi.*broken_one\.pyi/);
+      await assert.rejects(shim.client.readResource({ uri: 'resource://mcp-code-mode/servers/broken_one.pyi' }), /server_unavailable.*ENOENT/);
+      console.log(`# everything.pyi: ${text.length} chars, ${tokens(text).length} tokens`);
+    });
+
     test("the Gemini CLI's wait_for_previous is ignored, not refused", async () => {
       const r = (await shim.client.callTool({ name: 'run_python', arguments: { code: 'print("ran")', wait_for_previous: true } })) as Answer;
       assert.equal(r.isError, false, r.content[0]!.text);

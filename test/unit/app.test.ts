@@ -12,7 +12,9 @@ import { RunStreamEventSchema, type DaemonStatus, type RunResult } from '@mcp-co
 import pino from 'pino';
 import { buildApp, bodyLimitFor, type AppDeps } from '../../daemon/src/app.ts';
 import { BusyError, ShuttingDownError } from '../../daemon/src/pool/run-gate.ts';
-import { EmptyToolHost } from '../../daemon/src/rpc/tool-host.ts';
+import { RpcFailure } from '../../daemon/src/rpc/rpc-failure.ts';
+import { EmptyToolHost, type ToolHost } from '../../daemon/src/rpc/tool-host.ts';
+import { serverStub } from '../../daemon/src/upstreams/stubs.ts';
 import { RuntimeUnavailableError } from '../../daemon/src/runtimes/runtime.ts';
 import { SessionManager } from '../../daemon/src/sessions/session-manager.ts';
 
@@ -133,6 +135,37 @@ test('a bad body, an unknown route and an unknown session are catalogue errors; 
   assert.deepEqual((await a.inject({ method: 'POST', url: '/v1/shutdown' })).json(), { ok: true });
   await new Promise((r) => setImmediate(r));
   assert.equal(shutdowns(), 1);
+  await a.close();
+});
+
+test('GET /v1/stubs/:alias: the stub module of the server with that index alias; an unknown alias names the known ones', async () => {
+  const sum = { name: 'get-sum', alias: 'get_sum', description: 'Adds.', inputSchema: { type: 'object', properties: { a: { type: 'number' } }, required: ['a'] } };
+  const described: string[][] = [];
+  const host: ToolHost = Object.assign(new EmptyToolHost(), {
+    discovered: () => ['calc', 'my-files', 'down'],
+    describe: async (servers: string[]) => {
+      described.push(servers);
+      if (servers[0] === 'down') throw new RpcFailure('server_unavailable', 'MCP server "down" failed to start: spawn ENOENT');
+      // A run's alias for a lone server; the route gives the index's.
+      return servers.map((name) => ({ name, alias: 'x', tools: [sum] }));
+    },
+  });
+  const { app: a } = app(async () => ok, { toolHost: host });
+  const res = await a.inject({ method: 'GET', url: '/v1/stubs/my_files' });
+  assert.equal(res.statusCode, 200);
+  assert.deepEqual(res.json(), { name: 'my-files', alias: 'my_files', stub: serverStub({ name: 'my-files', alias: 'my_files', tools: [sum] }) });
+  assert.match(res.json().stub, /await mcp_my_files\.<tool>[\s\S]*async def get_sum\(\*, a: float\)/);
+  assert.deepEqual(described, [['my-files']]);
+  const unknown = await a.inject({ method: 'GET', url: '/v1/stubs/nope' });
+  assert.equal(unknown.statusCode, 404);
+  assert.deepEqual(unknown.json().error, { code: 'unknown_server', message: 'no MCP server has the alias "nope"; the configured ones are calc, my_files, down' });
+  const down = await a.inject({ method: 'GET', url: '/v1/stubs/down' });
+  assert.equal(down.statusCode, 503);
+  assert.deepEqual(down.json().error, { code: 'server_unavailable', message: 'MCP server "down" (down) is unavailable: MCP server "down" failed to start: spawn ENOENT' });
+  const empty = app(async () => ok).app;
+  const none = await empty.inject({ method: 'GET', url: '/v1/stubs/calc' });
+  assert.equal(none.json().error.message, 'no MCP server has the alias "calc"; no MCP servers are configured');
+  await empty.close();
   await a.close();
 });
 

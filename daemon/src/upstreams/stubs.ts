@@ -25,7 +25,21 @@ type Schema = Record<string, unknown>;
 const PYTHON_KEYWORDS = new Set([...KEYWORDS, 'False', 'None', 'True']);
 const TYPING_NAMES = new Set(['Any', 'Dict', 'List', 'Literal', 'Optional', 'Required', 'TypedDict', 'Union']);
 const MODULE_NAMES = ['SERVER_NAME', 'TOOLS', 'TOOL_MAP'];
-const CONSTRAINT_KEYS = ['format', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'minItems', 'maxItems'];
+// Each constraint key and how the docstring writes it before the value.
+const CONSTRAINTS: [string, string][] = [
+  ['format', 'format='],
+  ['pattern', 'pattern='],
+  ['minimum', '>='],
+  ['maximum', '<='],
+  ['exclusiveMinimum', '>'],
+  ['exclusiveMaximum', '<'],
+  ['minLength', 'len>='],
+  ['maxLength', 'len<='],
+  ['minItems', 'items>='],
+  ['maxItems', 'items<='],
+];
+/** Continuation lines of a tool's docstring (cleandoc takes any common indentation off again). */
+export const DOC_INDENT = ' ';
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LOCAL_REF = /^#\/(\$defs|definitions)\/([^/]+)$/;
 // What Python's str.isprintable() refuses: categories Other and Separator, except the space.
@@ -119,15 +133,13 @@ function escapeDoc(text: string): string {
   return out.replace(/"""/g, '""\\"');
 }
 
-/** `text` as a docstring literal at `indent`, whose value inspect.cleandoc gives back. */
+/** `text` as a docstring literal whose lines after the first are at `indent` and which closes on its last line; inspect.cleandoc gives `text` back. */
 export function docstringSource(text: string, indent: string): string {
-  let body = escapeDoc(text);
-  const lines = body.split('\n');
-  if (lines.length === 1) {
-    if (body.endsWith('"')) body = `${body.slice(0, -1)}\\"`;
-    return `${indent}"""${body}"""`;
-  }
-  return [`${indent}"""${lines[0]}`, ...lines.slice(1).map((line) => (line ? indent + line : '')), `${indent}"""`].join('\n');
+  // A closing quote of the text must not meet the closing quotes: escaped apart from the rest, so
+  // that it cannot join an escaped triple quote before it either.
+  const quoted = text.endsWith('"');
+  const lines = (escapeDoc(quoted ? text.slice(0, -1) : text) + (quoted ? '\\"' : '')).split('\n');
+  return `"""${[lines[0], ...lines.slice(1).map((line) => (line ? indent + line : ''))].join('\n')}"""`;
 }
 
 /** `entity_type` -> `EntityType`: a class name from any property name (ASCII only). */
@@ -215,7 +227,7 @@ export function note(schema: unknown): string {
   if (!isObject(schema)) return '';
   const parts: string[] = [];
   if (typeof schema.description === 'string' && oneLine(schema.description)) parts.push(oneLine(schema.description));
-  const constraints = CONSTRAINT_KEYS.filter((key) => key in schema).map((key) => `${key}: ${pyrepr(schema[key])}`);
+  const constraints = CONSTRAINTS.filter(([key]) => key in schema).map(([key, prefix]) => prefix + pyrepr(schema[key]));
   if (constraints.length > 0) parts.push(`(${constraints.join(', ')})`);
   return parts.join(' ');
 }
@@ -250,7 +262,7 @@ class ServerStubBuilder {
   private readonly taken: Set<string>;
   private readonly byKey = new Map<string, TypedDictStub>();
   readonly typedDicts: TypedDictStub[] = [];
-  readonly uses = new Set<string>(['Any']);
+  readonly uses = new Set<string>();
   readonly tools: ToolStub[];
 
   constructor(readonly server: StubServer) {
@@ -280,10 +292,10 @@ class ServerStubBuilder {
           const isRequired = required.has(prop);
           const fallback = isObject(propSchema) ? propSchema.default : undefined;
           const schemaDefault = !isRequired && fallback !== undefined && fallback !== null;
-          const shown = isRequired || schemaDefault ? annotation : union([annotation, NONE]);
-          items.push(`${alias}: ${shown.text}${isRequired ? '' : ` = ${schemaDefault ? pyrepr(fallback) : 'None'}`}`);
+          // `= None` without Optional: None means "not sent" (Optional only when the schema allows null).
+          items.push(`${alias}: ${annotation.text}${isRequired ? '' : ` = ${schemaDefault ? pyrepr(fallback) : 'None'}`}`);
           aliases.push(alias);
-          this.noteUses(shown, needs);
+          this.noteUses(annotation, needs);
           let text = note(propSchema);
           if (alias !== prop) text = `(sent as ${pyrepr(prop)}) ${text}`.replace(/ +$/, '');
           if (text) docLines.push(`${alias}: ${text}`);
@@ -300,7 +312,7 @@ class ServerStubBuilder {
       this.noteUses(varKeyword, needs);
     }
     if (aliases.length > 0) items.unshift('*');
-    const signature = `(${items.join(', ')}) -> Any`;
+    const signature = `(${items.join(', ')})`;
     let doc = cleanDoc(tool.description ?? '');
     if (docLines.length > 0) doc = (doc ? `${doc}\n\n` : '') + docLines.join('\n');
     doc ||= `MCP tool ${pyrepr(tool.name)} of server ${pyrepr(this.server.name)}.`;
@@ -308,7 +320,7 @@ class ServerStubBuilder {
       name: tool.name,
       alias: tool.alias,
       signature,
-      source: `async def ${tool.alias}${signature}:\n${docstringSource(doc, '    ')}`,
+      source: `async def ${tool.alias}${signature}: ${docstringSource(doc, DOC_INDENT)}`,
       needs: this.typedDicts.map((t) => t.name).filter((name) => needs.has(name)),
     };
   }
@@ -442,10 +454,10 @@ class ServerStubBuilder {
 export function serverStub(server: StubServer): string {
   const built = new ServerStubBuilder(server);
   const description = cleanDoc(server.description ?? '');
-  const head = `MCP server ${pyrepr(server.name)} as mcp_${server.alias}: await mcp_${server.alias}.<tool>(...)`;
+  const head = `MCP server ${pyrepr(server.name)}: await mcp_${server.alias}.<tool>(...)`;
   const blocks = [
     docstringSource(head + (description ? `\n\n${description}` : ''), ''),
-    `from typing import ${[...built.uses].sort().join(', ')}`,
+    ...(built.uses.size > 0 ? [`from typing import ${[...built.uses].sort().join(', ')}`] : []),
     ...built.typedDicts.map((t) => t.source),
     ...built.tools.map((t) => t.source),
   ];

@@ -5,10 +5,12 @@ import {
   ApprovalEventSchema,
   ErrorBodySchema,
   RunResponseSchema,
+  ServerStubSchema,
   type ApprovalClosedEvent,
   type ApprovalDecision,
   type ApprovalEvent,
   type RunResponse,
+  type ServerStub,
 } from '@mcp-code-mode/protocol';
 
 /**
@@ -38,6 +40,7 @@ export interface RequestOptions {
 const DEFAULT_TIMEOUT_MS = 10_000;
 const ALIVE_TIMEOUT_MS = 2_000;
 const DEFAULT_ANSWER_TIMEOUT_MS = 15_000;
+const STUB_TIMEOUT_MS = 20_000;
 /** A body this large may be cut short by the daemon's body limit (the smallest limit is 70 KiB). */
 const REFUSABLE_BYTES = 64 * 1024;
 
@@ -235,6 +238,17 @@ export class ControlClient {
   /** The user's answer to a question of a running run. */
   async answerApproval(id: string, decision: ApprovalDecision, options: RequestOptions = {}): Promise<void> {
     await this.post(`/v1/runs/approvals/${encodeURIComponent(id)}`, { decision }, options);
+  }
+
+  /**
+   * One server's Python stub module (GET /v1/stubs/:alias). The daemon connects the server first if
+   * it has to, within its own 10 s, so the default timeout here is longer than a plain GET's.
+   */
+  async stub(alias: string, options: RequestOptions = {}): Promise<ServerStub> {
+    const body = await this.get(`/v1/stubs/${encodeURIComponent(alias)}`, { timeoutMs: STUB_TIMEOUT_MS, ...options });
+    const parsed = ServerStubSchema.safeParse(body);
+    if (!parsed.success) throw new ControlError('bad_response', `the daemon's stub of ${JSON.stringify(alias)} is not of the expected shape: ${parsed.error.message}`);
+    return parsed.data;
   }
 
   async get(path: string, options: RequestOptions = {}): Promise<unknown> {

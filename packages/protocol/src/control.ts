@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   method_not_allowed: { status: 405, message: 'The health endpoint is read-only: only GET (and HEAD) are allowed.' },
   unknown_approval: { status: 404, message: 'No open question has this id: it was answered, timed out, or its run ended.' },
   unknown_session: { status: 404, message: 'No open session has this id: it never existed, expired, or was ended.' },
+  unknown_server: { status: 404, message: 'No configured MCP server has this alias; the message names the ones there are.' },
+  server_unavailable: { status: 503, message: 'The MCP server could not be reached or did not list its tools; the message says why.' },
   request_too_large: { status: 413, message: 'The request body is over the daemon\'s body limit (made from MCP_BRIDGE_MAX_CODE_BYTES); a run gets a validation_error result instead.' },
   busy: { status: 503, message: 'Every sandbox is in use and the wait queue is full; retry shortly or raise MCP_BRIDGE_POOL_MAX / MCP_BRIDGE_QUEUE_MAX.' },
   engine_unavailable: { status: 503, message: 'The container engine does not answer; run `mcp-code-mode doctor`.' },

@@ -57,8 +57,8 @@ export {
   ImageInfoSchema,
   ExportInfoSchema,
 } from './run.js';
-export { IndexServerSchema, IndexToolSchema, RunLimitsInfoSchema, ServerIndexSchema } from './server-index.js';
-export type { IndexServer, IndexTool, RunLimitsInfo, ServerIndex } from './server-index.js';
+export { IndexServerSchema, IndexToolSchema, RunLimitsInfoSchema, ServerIndexSchema, ServerStubSchema } from './server-index.js';
+export type { IndexServer, IndexTool, RunLimitsInfo, ServerIndex, ServerStub } from './server-index.js';
 export type { OutputMode, RunInput, RunStatus, Truncation, RunResult, ImageInfo, ExportInfo } from './run.js';
 export { RunRequestSchema, RunResponseSchema, RunAttachmentSchema, ERROR_CODES, CLIENT_ERROR_CODES, ErrorBodySchema } from './control.js';
 export type { RunRequest, RunResponse, RunAttachment, ErrorCode, ClientErrorCode, ErrorBody } from './control.js';

@@ -42,3 +42,15 @@ export const ServerIndexSchema = z.object({
   limits: RunLimitsInfoSchema.optional(),
 });
 export type ServerIndex = z.infer<typeof ServerIndexSchema>;
+
+/**
+ * Body of `GET /v1/stubs/:alias`: one server's tools as a Python stub module, the text that
+ * `await runtime.query_tool_docs(server, detail="stub")` gives in a run that lists it. The shim
+ * serves it as the resource `resource://mcp-code-mode/servers/<alias>.pyi`.
+ */
+export const ServerStubSchema = z.object({
+  name: z.string(),
+  alias: z.string(),
+  stub: z.string(),
+});
+export type ServerStub = z.infer<typeof ServerStubSchema>;

@@ -31,7 +31,7 @@ def exec_stub(source: str) -> Dict[str, Any]:
 
 def stub_signature_lines(source: str) -> Dict[str, str]:
     """alias -> the signature text written after `async def alias` in the stub."""
-    return dict(re.findall(r"^async def (\w+)(\(.*\) -> .*):$", source, flags=re.M))
+    return dict(re.findall(r"^async def (\w+)(\(.*?\)): \"\"\"", source, flags=re.M))
 
 
 class Fixture(unittest.TestCase):
@@ -92,9 +92,9 @@ class Rules(unittest.TestCase):
         self.assertEqual(stubs.pyrepr({"a": [1.0, None, True]}), "{'a': [1, None, True]}")
 
     def test_docstring_literals_give_their_text_back(self) -> None:
-        for text in ['plain', 'ends with "', 'a """ b', "back\\slash\\", "two\nlines\n  indented", "nul\x00 cr\r"]:
+        for text in ['plain', 'ends with "', 'a """ b', 'ends with """', 'ends with ""', "back\\slash\\", "two\nlines\n  indented", 'two\nlines, "quoted"', "nul\x00 cr\r"]:
             with self.subTest(text=text):
-                source = "def f():\n%s\n" % stubs.docstring_source(text, "    ")
+                source = "def f(): %s\n" % stubs.docstring_source(text, stubs.DOC_INDENT)
                 namespace: Dict[str, Any] = {}
                 exec(compile(source, "<doc>", "exec", dont_inherit=True), namespace)
                 self.assertEqual(inspect.getdoc(namespace["f"]), inspect.cleandoc(text))

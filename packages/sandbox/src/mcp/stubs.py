@@ -1,7 +1,7 @@
 """Python signatures and stub source for MCP tools, built from their JSON Schemas.
 
 One pass over a server's tools gives, per tool, the ``inspect.Signature`` and docstring of its
-proxy function and the stub text (``async def get_sum(*, a: float, b: float) -> Any: ...``).
+proxy function and the stub text (``async def get_sum(*, a: float, b: float): ...`` with its docstring).
 The daemon has a TypeScript twin of the text part (``daemon/src/upstreams/stubs.ts``); both are
 checked against ``packages/protocol/fixtures/stubs/cases.json``, so a rule changed here must be
 changed there. The rules:
@@ -25,12 +25,17 @@ number. Equal schemas under the same name share one TypedDict. All keys required
 Parameters. Keyword-only, in schema order. A property name that is not an ASCII identifier or
 is a keyword gets an alias (``from`` -> ``from_``, ``user-id`` -> ``user_id``, numbered on a
 clash) and the docstring says ``(sent as 'from')``. Required: no default. Optional: the schema
-default, else ``None`` (the annotation made ``Optional`` unless it already allows None). A
-schema without ``properties``, or with ``additionalProperties``, adds ``**kwargs``.
+default, else ``= None``, which means "not sent" (the annotation stays as the schema gives it;
+``Optional[...]`` only when the schema itself allows null, and then None is sent as null). A
+schema without ``properties``, or with ``additionalProperties``, adds ``**kwargs``. No return
+annotation (a tool result has no schema here).
 
-Text. Literals and defaults are written as Python's ``repr`` writes them. Descriptions become
-docstrings (parameters one line each: ``a: First number (minimum: 1)``) and TypedDict fields
-get them as comments.
+Text, as compact as it can be without losing what a model needs. Literals and defaults are written
+as Python's ``repr`` writes them. The docstring follows ``async def ...():`` on the same line and
+closes on its last line; its lines after the first are indented by one space. Descriptions become
+docstrings (parameters one line each: ``a: First number (>=1, <=10)``; constraints as ``>=``,
+``<=``, ``>``, ``<`` for the bounds, ``len``/``items`` before the length bounds, ``format=``,
+``pattern=``) and TypedDict fields get them as comments. The typing names imported are the used ones.
 """
 
 from __future__ import annotations
@@ -48,19 +53,21 @@ PYTHON_KEYWORDS = KEYWORDS | frozenset(("False", "None", "True"))
 TYPING_NAMES = ("Any", "Dict", "List", "Literal", "Optional", "Required", "TypedDict", "Union")
 # Attributes of the mcp.servers.<alias> module that a TypedDict must not take.
 MODULE_NAMES = ("SERVER_NAME", "TOOLS", "TOOL_MAP")
-CONSTRAINT_KEYS = (
-    "format",
-    "pattern",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "minLength",
-    "maxLength",
-    "minItems",
-    "maxItems",
+# Each constraint key and how the docstring writes it before the value.
+CONSTRAINTS = (
+    ("format", "format="),
+    ("pattern", "pattern="),
+    ("minimum", ">="),
+    ("maximum", "<="),
+    ("exclusiveMinimum", ">"),
+    ("exclusiveMaximum", "<"),
+    ("minLength", "len>="),
+    ("maxLength", "len<="),
+    ("minItems", "items>="),
+    ("maxItems", "items<="),
 )
-RETURN_TEXT = "Any"
+# Continuation lines of a tool's docstring (cleandoc takes any common indentation off again).
+DOC_INDENT = " "
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NOT_IDENTIFIER_CHARS = re.compile(r"[^A-Za-z0-9_]+")
@@ -131,15 +138,15 @@ def _escape_doc(text: str) -> str:
 
 
 def docstring_source(text: str, indent: str) -> str:
-    """``text`` as a docstring literal at ``indent``, whose value ``inspect.cleandoc`` gives back."""
-    body = _escape_doc(text)
-    lines = body.split("\n")
-    if len(lines) == 1:
-        if body.endswith('"'):
-            body = body[:-1] + '\\"'
-        return '%s"""%s"""' % (indent, body)
-    rest = [indent + line if line else "" for line in lines[1:]]
-    return "\n".join(['%s"""%s' % (indent, lines[0])] + rest + [indent + '"""'])
+    """``text`` as a docstring literal whose lines after the first are at ``indent`` and which
+    closes on its last line; ``inspect.cleandoc`` gives ``text`` back."""
+    # A closing quote of the text must not meet the closing quotes: escaped apart from the rest, so
+    # that it cannot join an escaped triple quote before it either.
+    tail = ""
+    if text.endswith('"'):
+        text, tail = text[:-1], '\\"'
+    lines = (_escape_doc(text) + tail).split("\n")
+    return '"""%s"""' % "\n".join(lines[:1] + [indent + line if line else "" for line in lines[1:]])
 
 
 def camel(text: str) -> str:
@@ -267,7 +274,7 @@ def note(schema: Any) -> str:
     description = schema.get("description")
     if isinstance(description, str) and _one_line(description):
         parts.append(_one_line(description))
-    constraints = ["%s: %s" % (key, pyrepr(schema[key])) for key in CONSTRAINT_KEYS if key in schema]
+    constraints = [prefix + pyrepr(schema[key]) for key, prefix in CONSTRAINTS if key in schema]
     if constraints:
         parts.append("(%s)" % ", ".join(constraints))
     return " ".join(parts)
@@ -340,8 +347,8 @@ class ToolStub:
             items.append(item + (" = %s" % pyrepr(parameter.default) if parameter.has_default else ""))
         if var_keyword is not None:
             items.append("**%s: %s" % (var_keyword[0], var_keyword[1].text))
-        self.signature_text = "(%s) -> %s" % (", ".join(items), RETURN_TEXT)
-        self.source = "async def %s%s:\n%s" % (alias, self.signature_text, docstring_source(doc, "    "))
+        self.signature_text = "(%s)" % ", ".join(items)
+        self.source = "async def %s%s: %s" % (alias, self.signature_text, docstring_source(doc, DOC_INDENT))
 
     @property
     def signature(self) -> inspect.Signature:
@@ -356,7 +363,7 @@ class ToolStub:
         ]
         if self.var_keyword is not None:
             parameters.append(inspect.Parameter(self.var_keyword[0], inspect.Parameter.VAR_KEYWORD, annotation=self.var_keyword[1].obj))
-        return inspect.Signature(parameters, return_annotation=Any)
+        return inspect.Signature(parameters)
 
     def accepted(self) -> List[str]:
         return [parameter.alias for parameter in self.parameters]
@@ -390,7 +397,7 @@ class ServerStub:
         self._taken.update(str(tool["alias"]) for tool in tools)
         self._by_key: Dict[str, TypedDictStub] = {}
         self.typed_dicts: List[TypedDictStub] = []
-        self._uses: Dict[str, None] = {"Any": None}
+        self._uses: Dict[str, None] = {}
         self.tools = [self._tool(tool, index) for index, tool in enumerate(tools)]
 
     # -- building
@@ -416,19 +423,18 @@ class ServerStub:
                     is_required = prop in required_names
                     default = normalize(prop_schema.get("default")) if isinstance(prop_schema, dict) else None
                     schema_default = not is_required and default is not None
-                    shown = annotation if is_required or schema_default else union([annotation, NONE])
                     parameters.append(
                         Parameter(
                             prop,
                             prop_alias,
-                            shown,
+                            annotation,
                             is_required,
                             default if schema_default else None,
                             has_default=not is_required,
                             drop_none=not is_required and not annotation.nullable,
                         )
                     )
-                    self._note_uses(shown, needs)
+                    self._note_uses(annotation, needs)
             extra = schema.get("additionalProperties")
             if not isinstance(properties, dict) or extra is True:
                 var_keyword = ANY
@@ -605,13 +611,14 @@ class ServerStub:
         return next((tool for tool in self.tools if tool.alias == name), None)
 
     def module_doc(self) -> str:
-        head = "MCP server %s as mcp_%s: await mcp_%s.<tool>(...)" % (pyrepr(self.name), self.alias, self.alias)
+        head = "MCP server %s: await mcp_%s.<tool>(...)" % (pyrepr(self.name), self.alias)
         return head + ("\n\n" + self.description if self.description else "")
 
     def source(self) -> str:
         """The whole server as a stub module (the `.pyi` the daemon serves too)."""
-        imports = "from typing import %s" % ", ".join(sorted(self._uses))
-        blocks = [docstring_source(self.module_doc(), ""), imports]
+        blocks = [docstring_source(self.module_doc(), "")]
+        if self._uses:
+            blocks.append("from typing import %s" % ", ".join(sorted(self._uses)))
         blocks += [stub.source for stub in self.typed_dicts]
         blocks += [tool.source for tool in self.tools]
         return "\n\n".join(blocks) + "\n"
