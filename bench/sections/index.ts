@@ -2,6 +2,7 @@ import type { TestEngine } from '../../test/support/engines.ts';
 import type { DaemonHandle } from '../../test/support/daemon-process.ts';
 import type { Row } from '../lib/report.ts';
 import { clientsSection } from './clients.ts';
+import { plotSection } from './plot.ts';
 import { shimSection } from './shim.ts';
 import { tokensSection } from './tokens.ts';
 import { toolCallsSection } from './toolcalls.ts';
@@ -26,4 +27,4 @@ export interface Section {
 }
 
 /** Sections that run against the shared daemon, in order, after the warm-latency figures. */
-export const extraSections: Section[] = [shimSection, toolCallsSection, tokensSection, clientsSection, workflowSection];
+export const extraSections: Section[] = [shimSection, toolCallsSection, tokensSection, clientsSection, workflowSection, plotSection];
