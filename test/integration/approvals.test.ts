@@ -214,11 +214,12 @@ print((await mcp_filesystem.read_text_file(path=${JSON.stringify(join(files, 'no
     // cancellation (a timeout would say so, a closed connection gives no reason at all).
     assert.equal(asker.withdrawn[0]!.reason, 'the user stopped the run');
     await eventually(async () => !(await sandboxesOf(engine!, daemon)).some((c) => c.id === sandbox), "the cancelled run's sandbox is gone from the engine");
-    // The pool (of one) settles on a new sandbox, and the next run gets it.
+    // The pool holds no busy or removing sandbox and has warm ones again (none of them the removed
+    // one), and the next run gets one.
     await eventually(async () => {
       const { pool } = (await daemon.client.get('/v1/status')) as { pool: PoolStatus };
-      return pool.busy === 0 && pool.removing === 0 && pool.warm === 1;
-    }, 'the pool is back to one warm sandbox');
+      return pool.busy === 0 && pool.removing === 0 && pool.warm >= 1;
+    }, 'the pool has no busy sandbox and a warm one');
     const held = (await sandboxesOf(engine!, daemon)).map((c) => c.id);
     assert.ok(held.length >= 1 && !held.includes(sandbox), JSON.stringify(held));
     const next = await asker.run('print("after")');
