@@ -97,7 +97,8 @@ test('arguments go to the daemon untouched, even invalid ones: the daemon valida
 test('at initialize the shim logs the client, what it declared for elicitation, and whether it can be asked', async () => {
   const cases: [ClientCapabilities, string][] = [
     [{}, 'declared no elicitation capability: it cannot be asked for approvals'],
-    [{ elicitation: {} }, 'declared capabilities.elicitation {}: approval questions are asked through it'],
+    // The SDK reads an empty elicitation capability as form mode, which the spec says it means.
+    [{ elicitation: {} }, 'declared capabilities.elicitation {"form":{}}: approval questions are asked through it'],
     [{ elicitation: { form: {}, url: {} } }, 'declared capabilities.elicitation {"form":{},"url":{}}: approval questions are asked through it'],
     // URL mode alone cannot show the form the question is.
     [{ elicitation: { url: {} } }, 'declared capabilities.elicitation {"url":{}}: it cannot be asked for approvals'],
