@@ -1,5 +1,5 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { ElicitResultSchema, type ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitResultSchema, type ClientCapabilities, type Implementation } from '@modelcontextprotocol/sdk/types.js';
 import { ApprovalDecisionSchema, type ApprovalClosedEvent, type ApprovalDecision, type ApprovalEvent } from '@mcp-code-mode/protocol';
 
 /** The longest an elicitation may stay open on our side: the daemon's MCP_BRIDGE_APPROVAL_TIMEOUT decides before. */
@@ -9,6 +9,18 @@ const ELICIT_TIMEOUT_MS = 86_400_000 + 60_000;
 export function canElicit(caps: ClientCapabilities | undefined): boolean {
   const e = caps?.elicitation;
   return e !== undefined && (e.form !== undefined || e.url === undefined);
+}
+
+/**
+ * The line the shim logs when a client has initialized: who it says it is, what it declared for
+ * elicitation, and so whether approval questions can reach its user. Names are quoted as JSON, so a
+ * client cannot write a line of its own into the log.
+ */
+export function initializedLine(client: Implementation | undefined, caps: ClientCapabilities | undefined): string {
+  const who = client ? `client ${JSON.stringify(client.name)} version ${JSON.stringify(client.version)}` : 'a client without clientInfo';
+  const declared = caps?.elicitation === undefined ? 'no elicitation capability' : `capabilities.elicitation ${JSON.stringify(caps.elicitation)}`;
+  const verdict = canElicit(caps) ? 'approval questions are asked through it' : 'it cannot be asked for approvals';
+  return `mcp-code-mode-shim: ${who} declared ${declared}: ${verdict}`;
 }
 
 const CHOICES: { const: ApprovalDecision; title: string }[] = [

@@ -11,7 +11,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ApprovalClosedEvent, ApprovalDecision, ApprovalEvent, RunAttachment, RunLimitsInfo, RunResponse, RunResult } from '@mcp-code-mode/protocol';
 import { ControlError, type RunCall } from '@mcp-code-mode/client';
-import { approvalHandler, canElicit } from './approvals.js';
+import { approvalHandler, canElicit, initializedLine } from './approvals.js';
 import type { IndexSource } from './index-source.js';
 import { CAPABILITIES_URI, runPythonTool, SANDBOX_MANUAL, serverInstructions, TOOL_NAME } from './manual.js';
 import { ProgressReporter } from './progress.js';
@@ -50,6 +50,8 @@ export interface ShimDeps {
   indexWaitMs?: number;
   /** How often the index is asked for again while a daemon runs (default 30 s; 0: never). */
   indexPollMs?: number;
+  /** One line for the shim's stderr, which MCP clients keep in their MCP server log (default: process.stderr). */
+  log?: (line: string) => void;
 }
 
 const DEFAULT_LIMITS: RunLimitsInfo = { timeoutSec: 30, maxTimeoutSec: 120 };
@@ -116,14 +118,17 @@ export function createShimServer(deps: ShimDeps): Server {
       seen.listing--;
     }
   };
+  const log = deps.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const pollMs = deps.indexPollMs ?? INDEX_POLL_MS;
   let poll: NodeJS.Timeout | undefined;
-  if (index && pollMs > 0) {
-    server.oninitialized = () => {
+  server.oninitialized = () => {
+    // The one place a user sees whether their client can be asked for approvals (docs/APPROVALS.md).
+    log(initializedLine(server.getClientVersion(), server.getClientCapabilities()));
+    if (index && pollMs > 0) {
       poll ??= setInterval(() => void index.refresh({ start: false }).then(notifyIfChanged), pollMs);
       poll.unref();
-    };
-  }
+    }
+  };
   const closing = server.onclose;
   server.onclose = () => {
     clearInterval(poll);
@@ -202,7 +207,7 @@ export function createShimServer(deps: ShimDeps): Server {
             onApproval: approvalHandler(server, extra, {
               answer: (id, decision) => deps.control.answerApproval(id, decision),
               onAsk: (event) => progress?.note(`waiting for approval: ${event.server}.${event.tool}${event.count > 1 ? ` (${event.count} calls)` : ''}`),
-              onError: (err) => process.stderr.write(`mcp-code-mode-shim: an approval question failed: ${(err as Error)?.message ?? String(err)}\n`),
+              onError: (err) => log(`mcp-code-mode-shim: an approval question failed: ${(err as Error)?.message ?? String(err)}`),
             }),
           }
         : {}),

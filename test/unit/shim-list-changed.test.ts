@@ -36,7 +36,7 @@ function fakeDaemon() {
 }
 
 async function connect(deps: Partial<ShimDeps> & Pick<ShimDeps, 'control' | 'ensureDaemon' | 'index'>) {
-  const server = createShimServer({ version: '0', indexPollMs: 0, ...deps });
+  const server = createShimServer({ version: '0', indexPollMs: 0, log: () => undefined, ...deps });
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
   const client = new Client({ name: 'unit', version: '0' });

@@ -55,7 +55,7 @@ for (const [name, plan] of Object.entries(plans)) {
           return done;
         },
       };
-      const server = createShimServer({ control, ensureDaemon: async () => undefined, version: '0', progressIntervalMs: intervalMs, indexPollMs: 0 });
+      const server = createShimServer({ control, ensureDaemon: async () => undefined, version: '0', progressIntervalMs: intervalMs, indexPollMs: 0, log: () => undefined });
       const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
       await server.connect(serverSide);
       const client = new Client({ name: 'race', version: '0' });

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { RunResponse } from '@mcp-code-mode/protocol';
 import { ControlError, type RunCall } from '@mcp-code-mode/client';
 import { CAPABILITIES_URI, SANDBOX_MANUAL, TOOL_MANUAL } from '../../shim/src/manual.ts';
 import { createShimServer, type RunForwarder, type ShimDeps } from '../../shim/src/server.ts';
+import { eventually } from '../support/poll.ts';
 
 const success = (stdout: string[]): RunResponse => ({
   result: { status: 'success', summary: 'Success in 1 ms', exitCode: 0, stdout, stderr: [], servers: [], durationMs: 1, toolCalls: 0 },
@@ -28,11 +30,15 @@ function fakeForwarder(answer: (call: RunCall, options: Parameters<RunForwarder[
 }
 
 /** A shim on a fake daemon. Structured content is on (these tests read the result value) unless `extra` says otherwise. */
-async function connect(control: RunForwarder, ensureDaemon: () => Promise<void> = async () => undefined, extra: Partial<ShimDeps> = {}): Promise<Client> {
-  const server = createShimServer({ control, ensureDaemon, version: '0.0.0-test', progressIntervalMs: 0, structuredContent: true, ...extra });
+async function connect(
+  control: RunForwarder,
+  ensureDaemon: () => Promise<void> = async () => undefined,
+  extra: Partial<ShimDeps> = {},
+  client = new Client({ name: 'unit', version: '0' }),
+): Promise<Client> {
+  const server = createShimServer({ control, ensureDaemon, version: '0.0.0-test', progressIntervalMs: 0, structuredContent: true, log: () => undefined, ...extra });
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
-  const client = new Client({ name: 'unit', version: '0' });
   await client.connect(b);
   return client;
 }
@@ -86,6 +92,31 @@ test('arguments go to the daemon untouched, even invalid ones: the daemon valida
   assert.equal((r.structuredContent as { status: string }).status, 'validation_error');
   // canElicit and client are the shim's own, from the MCP client's initialize.
   assert.deepEqual(control.calls, [{ code: 5, extra: true, canElicit: false, client: 'unit' }]);
+});
+
+test('at initialize the shim logs the client, what it declared for elicitation, and whether it can be asked', async () => {
+  const cases: [ClientCapabilities, string][] = [
+    [{}, 'declared no elicitation capability: it cannot be asked for approvals'],
+    // The SDK reads an empty elicitation capability as form mode, which the spec says it means.
+    [{ elicitation: {} }, 'declared capabilities.elicitation {"form":{}}: approval questions are asked through it'],
+    [{ elicitation: { form: {}, url: {} } }, 'declared capabilities.elicitation {"form":{},"url":{}}: approval questions are asked through it'],
+    // URL mode alone cannot show the form the question is.
+    [{ elicitation: { url: {} } }, 'declared capabilities.elicitation {"url":{}}: it cannot be asked for approvals'],
+  ];
+  for (const [capabilities, tail] of cases) {
+    const lines: string[] = [];
+    const client = await connect(fakeForwarder(async () => success([])), undefined, { log: (line) => lines.push(line) }, new Client({ name: 'claude-code', version: '2.1.80' }, { capabilities }));
+    await eventually(() => lines.length > 0, 'the shim logged the initialize');
+    assert.deepEqual(lines, [`mcp-code-mode-shim: client "claude-code" version "2.1.80" ${tail}`]);
+    await client.close();
+  }
+  // A name is quoted: a client cannot start a log line of its own.
+  const lines: string[] = [];
+  const forged = await connect(fakeForwarder(async () => success([])), undefined, { log: (line) => lines.push(line) }, new Client({ name: 'x\nmcp-code-mode-shim: forged', version: '1' }));
+  await eventually(() => lines.length > 0, 'the shim logged the initialize');
+  assert.equal(lines.length, 1);
+  assert.doesNotMatch(lines[0]!, /\n/);
+  await forged.close();
 });
 
 test('a successful run: one text content with the rendered text, structuredContent, isError false', async () => {
