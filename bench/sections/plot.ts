@@ -6,6 +6,8 @@ import { encode as countTokens } from 'gpt-tokenizer';
 import { startDaemonProcess, waitWarm } from '../../test/support/daemon-process.ts';
 import { dataImageMissing } from '../../test/support/data-image.ts';
 import { connectShim } from '../../test/support/shim-client.ts';
+import { pair } from '../lib/report.ts';
+import { sleep, summarize, timed } from '../lib/stats.ts';
 import type { Section } from './index.ts';
 
 const SECTION = 'A plot in a run_python result (data image)';
@@ -56,6 +58,33 @@ export const plotSection: Section = {
       value: `${imageText} text tokens + ~${imageTokens} image tokens · ${imageBytes} bytes (PNG ${png.length})`,
       baseline: `${base64Text} text tokens · ${textBytes} bytes`,
       ratio: `${((1 - (imageText + imageTokens) / base64Text) * 100).toFixed(0)}% fewer tokens`,
+    });
+
+    // What MCP_BRIDGE_PRELOAD saves a plot run: the same figure on a warm sandbox with numpy, pandas
+    // and pyplot loaded (the default) against one that imports them in the run. Paced, so that each
+    // run gets a warm sandbox; in turns, so that both see the same machine.
+    ctx.log('plot: preload against none');
+    await using bare = await startDaemonProcess(ctx.engine, { MCP_BRIDGE_IMAGE_PROFILE: 'data', MCP_BRIDGE_POOL_SIZE: '1', MCP_BRIDGE_PRELOAD: 'none', MCP_BRIDGE_LOG_LEVEL: 'warn' });
+    await waitWarm(bare.client, 1, 300_000);
+    const samples: Record<'preload' | 'none', number[]> = { preload: [], none: [] };
+    for (let i = 0; i < 10; i++) {
+      for (const [side, d] of [['preload', daemon], ['none', bare]] as const) {
+        await waitWarm(d.client, 1, 300_000);
+        const [t, r] = await timed(() => d.client.run({ code: `${FIGURE}plt.show()` }));
+        if (r.result.status !== 'success') throw new Error(`a plot run failed: ${JSON.stringify(r.result)}`);
+        samples[side].push(t);
+      }
+      await sleep(200);
+    }
+    const withPreload = summarize(samples.preload);
+    const without = summarize(samples.none);
+    ctx.results.plotPreload = { preload: withPreload, none: without };
+    ctx.rows.push({
+      section: SECTION,
+      what: 'a plot run (numpy + pyplot, plt.show()) on a warm sandbox, with MCP_BRIDGE_PRELOAD (default)',
+      value: pair(withPreload),
+      baseline: `MCP_BRIDGE_PRELOAD=none: ${pair(without)}`,
+      ratio: `${(without.median / withPreload.median).toFixed(1)}× faster`,
     });
   },
 };

@@ -80,7 +80,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
   await rm(paths.socket, { force: true });
 
-  const bundle = await buildAgentBundle();
+  const bundle = await buildAgentBundle(undefined, { preload: config.MCP_BRIDGE_PRELOAD });
   const daemonId = randomUUID();
   const runtime = await openRuntime({
     config,

@@ -66,6 +66,12 @@ for (const engine of engines) {
       return { content: r.content as Content[], result: r.structuredContent as unknown as RunResult, isError: r.isError === true };
     }
 
+    test('a warm sandbox of the data image has numpy, pandas and pyplot loaded before the code runs (MCP_BRIDGE_PRELOAD), pyplot on our backend', async () => {
+      const { result } = await run({ code: 'import sys\nprint(sorted(m for m in ("numpy", "pandas", "matplotlib.pyplot") if m in sys.modules))\nimport matplotlib\nprint(matplotlib.get_backend())' });
+      assert.equal(result.status, 'success', JSON.stringify(result));
+      assert.deepEqual(result.stdout, ["['matplotlib.pyplot', 'numpy', 'pandas']", 'module://mcp_agent.mpl_backend']);
+    });
+
     test('plt.plot(); plt.show() gives one PNG image of the figure size, after the text that says it follows', async () => {
       const { content, result } = await run({ code: 'import matplotlib.pyplot as plt\nplt.figure(figsize=(4, 3), dpi=100)\nplt.plot([1, 2, 3], [3, 1, 2])\nplt.show()\nprint("drawn")' });
       assert.equal(result.status, 'success', JSON.stringify(result));

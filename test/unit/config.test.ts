@@ -17,6 +17,23 @@ test('defaults are the documented ones (docs/CONFIG.md) when nothing is set', ()
   assert.equal(c.MCP_BRIDGE_POOL_MAX, 8);
   assert.equal(c.MCP_BRIDGE_MAX_OUTPUT_BYTES, 64 * 1024);
   assert.equal(c.MCP_BRIDGE_OUTPUT_MODE, 'toon');
+  assert.deepEqual(c.MCP_BRIDGE_PRELOAD, ['numpy', 'pandas', 'matplotlib.pyplot']);
+});
+
+test('MCP_BRIDGE_PRELOAD: module names in order, deduplicated; none for none; a bad name or too many is named', () => {
+  const preload = (value: string) => parseEnvConfig({ MCP_BRIDGE_PRELOAD: value });
+  const ok = preload(' scipy.stats, numpy  numpy,,_private ');
+  assert.ok(ok.ok);
+  assert.deepEqual(ok.config.MCP_BRIDGE_PRELOAD, ['scipy.stats', 'numpy', '_private']);
+  const none = preload('none');
+  assert.ok(none.ok);
+  assert.deepEqual(none.config.MCP_BRIDGE_PRELOAD, []);
+  const bad = preload('numpy, os;rm, 1abc');
+  assert.equal(bad.ok, false);
+  if (!bad.ok) assert.match(bad.problems.join('\n'), /MCP_BRIDGE_PRELOAD: "os;rm", "1abc" are not Python module names/);
+  const many = preload(Array.from({ length: 33 }, (_, i) => `m${i}`).join(','));
+  assert.equal(many.ok, false);
+  if (!many.ok) assert.match(many.problems.join('\n'), /MCP_BRIDGE_PRELOAD: 33 modules, at most 32/);
 });
 
 test('sizes and numbers are parsed', () => {

@@ -70,6 +70,27 @@ function debianPackages(name: string) {
   });
 }
 
+/** A dotted Python module name (`matplotlib.pyplot`). */
+const PYTHON_MODULE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/** `a, b.c` -> ['a', 'b.c']: Python module names, comma or space separated, in order, deduplicated; `none` for none. */
+function pythonModules(name: string) {
+  return z.string().transform((raw, ctx) => {
+    if (raw.trim() === 'none') return [];
+    const names = raw.split(/[\s,]+/).filter((n) => n !== '');
+    if (names.length > 32) {
+      ctx.addIssue({ code: 'custom', message: `${name}: ${names.length} modules, at most 32` });
+      return z.NEVER;
+    }
+    const bad = names.filter((n) => !PYTHON_MODULE.test(n) || n.length > 100);
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `${name}: ${bad.map((n) => JSON.stringify(n)).join(', ')} ${bad.length === 1 ? 'is not a Python module name' : 'are not Python module names'} (dotted identifiers such as matplotlib.pyplot; comma or space separated)` });
+      return z.NEVER;
+    }
+    return [...new Set(names)];
+  });
+}
+
 export const IMAGE_PROFILES = ['base', 'data'] as const;
 export const ImageProfileSchema = z.enum(IMAGE_PROFILES);
 export type ImageProfile = z.infer<typeof ImageProfileSchema>;
@@ -92,6 +113,11 @@ export const EnvConfigSchema = z.object({
   MCP_BRIDGE_PIP_REQUIREMENTS: z.string().min(1).optional(),
   /** A wheelhouse: pip installs from it alone (--no-index --find-links). */
   MCP_BRIDGE_PIP_FIND_LINKS: z.string().min(1).optional(),
+  /**
+   * Modules a warm sandbox imports before it is handed out, those the image has (the others are
+   * skipped): a run on the data image then finds pandas and pyplot loaded instead of paying seconds.
+   */
+  MCP_BRIDGE_PRELOAD: pythonModules('MCP_BRIDGE_PRELOAD').default(['numpy', 'pandas', 'matplotlib.pyplot']),
   MCP_BRIDGE_TIMEOUT: int('MCP_BRIDGE_TIMEOUT', 1, 86400).default(30),
   MCP_BRIDGE_MAX_TIMEOUT: int('MCP_BRIDGE_MAX_TIMEOUT', 1, 86400).default(120),
   MCP_BRIDGE_MEMORY: byteSize('MCP_BRIDGE_MEMORY', 6 * 1024 * 1024).default(512 * 1024 ** 2),

@@ -15,6 +15,7 @@ from mcp_agent.channel import Channel, ChannelClosed
 from mcp_agent.executor import Executor
 from mcp_agent.framing import FrameDecoder, FrameError
 from mcp_agent.messages import host_problem
+from mcp_agent.preload import configured, preload
 from mcp_agent.rpc import RpcClient
 
 _READ_BYTES = 64 * 1024
@@ -111,6 +112,7 @@ def main() -> None:
     HostReader(stdio.in_fd, channel, rpc, jobs).start()
     try:
         executor.prepare()
+        preload(configured(), channel.diag)  # before ready: the pool hands out only loaded sandboxes
         version = "%d.%d.%d" % sys.version_info[:3]
         channel.send("ready", python=version, pid=os.getpid(), agent=AGENT_VERSION)
         while True:
