@@ -10,9 +10,7 @@ import { availableEngines, leftoversOf, sandboxesOf } from '../support/engines.t
 import { CLI, waitWarm } from '../support/daemon-process.ts';
 import { CASE, containerRunning, eventually, freezeSandbox, hostileHandle, killSandbox, POOL_SIZE, sandboxPids, settled, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
-// bwrap runs these only when TEST_ENGINES names it: F6 and F7 raced on it once in a full run (the
-// state directory deleted while a sandbox record was being written), not yet made robust there.
-const engines = await availableEngines();
+const engines = await availableEngines({ bwrap: true });
 
 for (const engine of engines) {
   describe(`hostile faults on ${engine.name}`, () => {

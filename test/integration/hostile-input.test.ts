@@ -13,7 +13,7 @@ import { availableEngines, sandboxesOf } from '../support/engines.ts';
 import { CLI } from '../support/daemon-process.ts';
 import { CASE, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
-const engines = await availableEngines();
+const engines = await availableEngines({ bwrap: true });
 
 interface RawAnswer {
   status: number;

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { availableEngines } from '../support/engines.ts';
 import { CASE, childPids, eventually, SERVER_SECRET, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
-const engines = await availableEngines();
+const engines = await availableEngines({ bwrap: true });
 
 /** The agent's own RPC client, found from user code: it sends whatever frames it is given. */
 const RPC = "import gc\nrpc = next(o for o in gc.get_objects() if type(o).__name__ == 'RpcClient')\n";

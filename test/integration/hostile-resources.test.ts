@@ -6,9 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { availableEngines } from '../support/engines.ts';
 import { CASE, startHostileDaemon, type HostileDaemon } from '../support/hostile.ts';
 
-// bwrap runs these only when TEST_ENGINES names it: in a full run a sandbox that had ended by
-// itself left its record behind there (see docs/SECURITY.md, "The bwrap runtime").
-const engines = await availableEngines();
+const engines = await availableEngines({ bwrap: true });
 
 for (const engine of engines) {
   describe(`hostile resources on ${engine.name}`, () => {

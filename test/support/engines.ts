@@ -51,7 +51,7 @@ export function bwrapUnavailable(): string | undefined {
  * bwrap, or a comma list) narrows the list; at least one must be available, or the suite fails
  * loudly. bwrap is one when it is installed and the tests run as root, for the suites that pass
  * on it (`{ bwrap: true }`); the others run on it only when TEST_ENGINES names it (see
- * docs/SECURITY.md, "The bwrap runtime", for the cases where it still differs from a container).
+ * docs/SECURITY.md, "The bwrap runtime", for what differs from a container).
  */
 export async function availableEngines(options: { bwrap?: boolean } = {}): Promise<TestEngine[]> {
   const wanted = process.env.TEST_ENGINES?.split(',').map((s) => s.trim());

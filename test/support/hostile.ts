@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '@mcp-code-mode/protocol';
-import { hostProcesses, sandboxesOf, type DaemonRef, type TestEngine } from './engines.ts';
+import { hostProcesses, leftoversOf, sandboxesOf, type DaemonRef, type TestEngine } from './engines.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from './daemon-process.ts';
 
 /** Warm containers of every hostile-suite daemon: what the engine must hold once a case is over. */
@@ -29,6 +29,7 @@ export interface HostileDaemon {
   run(code: string, extra?: Record<string, unknown>): Promise<RunResult>;
   /** A plain run still succeeds, and the engine settles to exactly the warm pool. */
   recovered(): Promise<void>;
+  /** Stops the daemon, checks it left nothing on the host (containers; bwrap records, uids, processes, cgroups), and removes its files. */
   dispose(): Promise<void>;
 }
 
@@ -82,8 +83,12 @@ export function hostileHandle(daemon: DaemonHandle, engine: TestEngine, home: st
     run: async (code, extra = {}) => (await handle.daemon.client.run({ code, ...extra })).result,
     recovered: () => expectRecovered(handle.daemon, engine),
     dispose: async () => {
+      await handle.daemon.stop();
+      // Read before the state directory goes: on bwrap its records are what names the sandboxes.
+      const left = await leftoversOf(engine, handle.daemon);
       await handle.daemon[Symbol.asyncDispose]();
       rmSync(home, { recursive: true, force: true });
+      assert.deepEqual(left, [], 'the stopped daemon left these behind');
     },
   };
   return handle;

@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bwrapArgs, JOIN_CGROUPS_SCRIPT, launcherArgv, SANDBOX_ENV, withNoexecPrelude } from '../../daemon/src/runtimes/bwrap/launch.ts';
+import { bwrapArgs, JOIN_CGROUPS_SCRIPT, launcherArgv, SANDBOX_ENV, withInit, withNoexecPrelude } from '../../daemon/src/runtimes/bwrap/launch.ts';
 
-test('bwrap gets every namespace, a read-only root, sized tmpfs, a clean environment and the seccomp fd', () => {
+test('bwrap gets every namespace, the command as pid 1, a read-only root and /dev, sized tmpfs, a clean environment and the seccomp fd', () => {
   assert.deepEqual(bwrapArgs({ rootfs: '/var/cache/r', tmpfsBytes: 65536, command: ['python3', '-c', 'x'] }), [
-    '--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup', '--disable-userns',
+    '--unshare-user', '--unshare-pid', '--as-pid-1', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup', '--disable-userns',
     '--uid', '65534', '--gid', '65534', '--hostname', 'sandbox',
     '--ro-bind', '/var/cache/r', '/',
     '--proc', '/proc', '--dev', '/dev',
     '--size', '65536', '--tmpfs', '/tmp',
     '--size', '65536', '--tmpfs', '/workspace',
     '--size', '65536', '--tmpfs', '/dev/shm',
+    '--remount-ro', '/dev',
     '--chdir', '/',
     '--clearenv',
     '--setenv', 'PATH', SANDBOX_ENV.PATH, '--setenv', 'HOME', '/tmp', '--setenv', 'LANG', 'C.UTF-8',
@@ -47,4 +48,11 @@ test('not root, the launcher keeps the daemon uid (so no RLIMIT_NPROC: it would 
 test('the Landlock prelude goes in front of the bootstrap, which becomes its first argument', () => {
   assert.deepEqual(withNoexecPrelude(['python3', '-I', '-u', '-c', 'BOOT', 'BUNDLE'], 'PRELUDE'), ['python3', '-I', '-u', '-c', 'PRELUDE', 'BOOT', 'BUNDLE']);
   assert.throws(() => withNoexecPrelude(['python3', 'x.py'], 'P'), /does not run a -c program/);
+});
+
+test('the init runs the agent command as its child, and the prelude goes in front of both', () => {
+  const agent = ['python3', '-I', '-u', '-c', 'BOOT', 'BUNDLE'];
+  assert.deepEqual(withInit(agent, 'INIT'), ['python3', '-I', '-S', '-c', 'INIT', ...agent]);
+  assert.deepEqual(withNoexecPrelude(withInit(agent, 'INIT'), 'PRELUDE'), ['python3', '-I', '-S', '-c', 'PRELUDE', 'INIT', ...agent]);
+  assert.throws(() => withInit([], 'INIT'), /empty/);
 });

@@ -26,10 +26,13 @@ export interface BwrapArgsInput {
 }
 
 /**
- * bwrap's flags. Namespaces: user (uid/gid 65534 inside, no capability), pid (bwrap's own pid 1
- * reaps, as a container's init does), network (loopback only), ipc, uts, mount, cgroup; nested user
- * namespaces disabled on top of the seccomp refusal. The root is the unpacked image, read-only;
- * /proc, /dev, and sized tmpfs on /tmp, /workspace and /dev/shm (their noexec is the agent's Landlock prelude).
+ * bwrap's flags. Namespaces: user (uid/gid 65534 inside, no capability), pid, network (loopback
+ * only), ipc, uts, mount, cgroup; nested user namespaces disabled on top of the seccomp refusal.
+ * --as-pid-1: the command (packages/sandbox/init.py, see withInit) is pid 1, as docker-init is in a
+ * container; bwrap's own reaper would be a process of bwrap inside the sandbox that ignores SIGTERM.
+ * The root is the unpacked image, read-only; /proc, bwrap's minimal /dev (null, zero, full, random,
+ * urandom, tty, pts; no host device beyond those), read-only like a container's, and sized tmpfs on
+ * /tmp, /workspace and /dev/shm (their noexec is the agent's Landlock prelude).
  * --die-with-parent: a daemon that dies takes its sandboxes with it; --new-session: no terminal.
  */
 export function bwrapArgs(input: BwrapArgsInput): string[] {
@@ -38,6 +41,7 @@ export function bwrapArgs(input: BwrapArgsInput): string[] {
   return [
     '--unshare-user',
     '--unshare-pid',
+    '--as-pid-1',
     '--unshare-net',
     '--unshare-ipc',
     '--unshare-uts',
@@ -53,6 +57,8 @@ export function bwrapArgs(input: BwrapArgsInput): string[] {
     '--size', String(input.tmpfsBytes), '--tmpfs', '/workspace',
     // bwrap's /dev is a tmpfs of its own, with /dev/shm a plain directory of it: sized like the rest.
     '--size', String(input.tmpfsBytes), '--tmpfs', '/dev/shm',
+    // bwrap's /dev tmpfs belongs to the sandbox uid: read-only after /dev/shm is on it (not recursive: /dev/shm stays writable).
+    '--remount-ro', '/dev',
     '--chdir', '/',
     '--clearenv',
     ...Object.entries(SANDBOX_ENV).flatMap(([k, v]) => ['--setenv', k, v]),
@@ -105,6 +111,15 @@ export function launcherArgv(input: LauncherInput): string[] {
           'setpriv', `--reuid=${input.uid}`, `--regid=${input.uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--',
         ];
   return ['/bin/sh', '-c', JOIN_CGROUPS_SCRIPT, 'sh', String(input.procsFiles.length), ...input.procsFiles, ...limits, ...drop, input.bwrap, ...input.bwrapArgs];
+}
+
+/**
+ * The agent's command behind the sandbox's init (packages/sandbox/init.py): [python3, flags..., -c,
+ * BOOTSTRAP, BUNDLE] becomes [python3, -I, -S, -c, INIT, python3, flags..., -c, BOOTSTRAP, BUNDLE].
+ */
+export function withInit(command: string[], init: string): string[] {
+  if (command.length === 0) throw new Error('the agent command is empty');
+  return [command[0]!, '-I', '-S', '-c', init, ...command];
 }
 
 /**
