@@ -1,6 +1,7 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ElicitResultSchema, type ClientCapabilities, type Implementation } from '@modelcontextprotocol/sdk/types.js';
 import { ApprovalDecisionSchema, type ApprovalClosedEvent, type ApprovalDecision, type ApprovalEvent } from '@mcp-code-mode/protocol';
+import { linkedSignal } from '@mcp-code-mode/client';
 
 /** The longest an elicitation may stay open on our side: the daemon's MCP_BRIDGE_APPROVAL_TIMEOUT decides before. */
 const ELICIT_TIMEOUT_MS = 86_400_000 + 60_000;
@@ -60,6 +61,8 @@ export function approvalHandler(server: Server, request: { requestId: string | n
   const open = new Map<string, AbortController>();
   const ask = async (event: ApprovalEvent): Promise<void> => {
     const withdraw = new AbortController();
+    // Not AbortSignal.any: see linkedSignal in @mcp-code-mode/client (the SDK keeps its listener on it).
+    using linked = linkedSignal(request.signal, withdraw.signal);
     open.set(event.id, withdraw);
     asker.onAsk?.(event);
     let decision: ApprovalDecision = 'deny';
@@ -80,7 +83,7 @@ export function approvalHandler(server: Server, request: { requestId: string | n
           },
         },
         ElicitResultSchema,
-        { relatedRequestId: request.requestId, signal: AbortSignal.any([request.signal, withdraw.signal]), timeout: ELICIT_TIMEOUT_MS },
+        { relatedRequestId: request.requestId, signal: linked.signal, timeout: ELICIT_TIMEOUT_MS },
       );
       if (result.action === 'accept') {
         const chosen = ApprovalDecisionSchema.safeParse(result.content?.decision);

@@ -4,6 +4,7 @@ import { ApiError } from '../errors.js';
 import type { ToolHost } from '../rpc/tool-host.js';
 import { makeAliases } from '../upstreams/aliases.js';
 import { serverStub } from '../upstreams/stubs.js';
+import { linkedSignal } from '@mcp-code-mode/client';
 
 export interface StubRouteDeps {
   toolHost: ToolHost;
@@ -35,8 +36,9 @@ export function registerStubRoute(app: FastifyInstance, deps: StubRouteDeps): vo
     });
     const timeoutMs = deps.stubTimeoutMs ?? STUB_TIMEOUT_MS;
     const expired = AbortSignal.timeout(timeoutMs);
+    using linked = linkedSignal(gone.signal, expired); // not AbortSignal.any: see linkedSignal in @mcp-code-mode/client
     try {
-      const [info] = await deps.toolHost.describe([name], AbortSignal.any([gone.signal, expired]));
+      const [info] = await deps.toolHost.describe([name], linked.signal);
       if (!info) throw new Error('the tool host described no server');
       return { name, alias, stub: serverStub({ ...info, alias }) };
     } catch (err) {

@@ -8,6 +8,7 @@ import type { Sandbox } from '../sandbox/sandbox.js';
 import { AttachmentCollector, type AttachmentLimits } from './attachments.js';
 import { OutputCollector, type StreamName } from './output.js';
 import { outcomeToResult, type Ended, type Outcome } from './results.js';
+import { linkedSignal } from '@mcp-code-mode/client';
 
 /** Everything one run on one sandbox needs: the loop's single context. */
 export interface RunContext {
@@ -162,7 +163,9 @@ export class RunLoop {
   private async answer(frame: RpcFrame): Promise<void> {
     const control = new AbortController();
     this.pending.set(frame.id, control);
-    const signal = AbortSignal.any([this.ctx.signal, control.signal]);
+    // Linked by hand, not AbortSignal.any: see linkedSignal in @mcp-code-mode/client (a tool call's signal must not outlive it).
+    const linked = linkedSignal(this.ctx.signal, control.signal);
+    const signal = linked.signal;
     try {
       const result =
         frame.method === 'call_tool'
@@ -175,6 +178,7 @@ export class RunLoop {
       const error = err instanceof RpcFailure ? { code: err.code, message: err.message } : { code: 'internal', message: (err as Error).message ?? String(err) };
       if (!this.done) this.ctx.sandbox.send({ type: 'rpc_result', re: frame.id, ok: false, error });
     } finally {
+      linked.dispose();
       this.pending.delete(frame.id);
     }
   }

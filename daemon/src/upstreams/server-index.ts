@@ -1,6 +1,7 @@
 import type { IndexServer, IndexTool, RunLimitsInfo, ServerIndex, ToolInfo } from '@mcp-code-mode/protocol';
 import type { ToolHost } from '../rpc/tool-host.js';
 import { makeAliases } from './aliases.js';
+import { linkedSignal } from '@mcp-code-mode/client';
 
 export interface ServerIndexOptions {
   signal: AbortSignal;
@@ -41,7 +42,9 @@ export async function buildServerIndex(host: ToolHost, options: ServerIndexOptio
       // A timer of our own, not AbortSignal.timeout: that one is unref'd, and the index is being waited for.
       const expired = new AbortController();
       const timer = setTimeout(() => expired.abort(), timeoutMs);
-      const signal = AbortSignal.any([options.signal, expired.signal]);
+      // Linked by hand, not AbortSignal.any: see linkedSignal in @mcp-code-mode/client (the index is asked for again and again).
+      const linked = linkedSignal(options.signal, expired.signal);
+      const signal = linked.signal;
       try {
         // Raced as well as signalled: a host that ignores the signal still cannot hold the index up.
         const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
@@ -57,6 +60,7 @@ export async function buildServerIndex(host: ToolHost, options: ServerIndexOptio
         const reason = expired.signal.aborted ? `did not list its tools within ${timeoutMs} ms` : (err as Error).message;
         return { name, alias: aliases[i]!, state: 'unavailable', tools: [], reason: oneLine(reason) };
       } finally {
+        linked.dispose();
         clearTimeout(timer);
       }
     }),

@@ -7,3 +7,5 @@ export type { StatePaths } from './state-paths.js';
 export { DaemonLauncher, EXIT_ALREADY_RUNNING, lockHolderAlive, logTail } from './daemon-launcher.js';
 export type { LauncherOptions } from './daemon-launcher.js';
 export { pidAlive, readPid } from './pid-file.js';
+export { linkedSignal } from './linked-signal.js';
+export type { LinkedSignal } from './linked-signal.js';
