@@ -207,21 +207,33 @@ def _figure_png(figure: Any, cap: int) -> bytes:
     )
 
 
-def _pil_png(image: Any, cap: int) -> bytes:
+def _shrunk(image: Any, cap: int, encode: Callable[[Any], bytes]) -> Tuple[Optional[bytes], bytes, Any]:
+    """``encode(image)`` within ``cap``, with fewer pixels at each try: (data or None, the last try, its image)."""
     current = image
+    data = b""
     for _ in range(_RENDER_TRIES):
-        if current.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
-            current = current.convert("RGBA")
-        buffer = io.BytesIO()
-        current.save(buffer, format="PNG", optimize=True)
-        data = buffer.getvalue()
+        data = encode(current)
         if len(data) <= cap:
-            return data
+            return data, data, current
         scale = (cap / len(data)) ** 0.5 * 0.9
         width, height = current.size
         if width * scale < 8 or height * scale < 8:
             break
         current = current.resize((max(1, int(width * scale)), max(1, int(height * scale))))
+    return None, data, current
+
+
+def _pil_png(image: Any, cap: int) -> bytes:
+    def encode(current: Any) -> bytes:
+        if current.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
+            current = current.convert("RGBA")
+        buffer = io.BytesIO()
+        current.save(buffer, format="PNG", optimize=True)
+        return buffer.getvalue()
+
+    fitted, data, current = _shrunk(image, cap, encode)
+    if fitted is not None:
+        return fitted
     raise ValueError(
         "show_image: the image is %d bytes as PNG even at %dx%d, over the %d-byte limit (MCP_BRIDGE_MAX_IMAGE_BYTES)"
         % ((len(data),) + tuple(current.size) + (cap,))
@@ -230,19 +242,21 @@ def _pil_png(image: Any, cap: int) -> bytes:
 
 def _pil_jpeg(image: Any, cap: int) -> bytes:
     """JPEG within ``cap``: a lower quality first, then fewer pixels."""
-    current = image if image.mode in ("L", "RGB", "CMYK") else image.convert("RGB")
-    for _ in range(_RENDER_TRIES):
+
+    def encode(current: Any) -> bytes:
+        data = b""
         for quality in _JPEG_QUALITIES:
             buffer = io.BytesIO()
             current.save(buffer, format="JPEG", quality=quality, optimize=True)
             data = buffer.getvalue()
             if len(data) <= cap:
-                return data
-        scale = (cap / len(data)) ** 0.5 * 0.9
-        width, height = current.size
-        if width * scale < 8 or height * scale < 8:
-            break
-        current = current.resize((max(1, int(width * scale)), max(1, int(height * scale))))
+                break
+        return data
+
+    rgb = image if image.mode in ("L", "RGB", "CMYK") else image.convert("RGB")
+    fitted, data, current = _shrunk(rgb, cap, encode)
+    if fitted is not None:
+        return fitted
     raise ValueError(
         "show_image: the image is %d bytes as JPEG even at %dx%d and quality %d, over the %d-byte limit (MCP_BRIDGE_MAX_IMAGE_BYTES)"
         % ((len(data),) + tuple(current.size) + (_JPEG_QUALITIES[-1], cap))
