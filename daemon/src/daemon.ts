@@ -187,6 +187,21 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     onRun: observability.onRun,
     wake: () => pool.wake(),
   });
+  if (runtime.selfTest && config.MCP_BRIDGE_POOL_SIZE > 0) {
+    // The pool's first sandbox is the start-up check of this runtime: a sandbox that cannot start
+    // here is reported now, with its reason, not as every run's failure. (A separate test sandbox
+    // before the pool would add its whole start to the daemon's.)
+    try {
+      await pool.firstStart();
+    } catch (err) {
+      const reason = await runtime.selfTest().then(
+        () => err as Error,
+        (selfTestErr: Error) => selfTestErr,
+      );
+      await close();
+      throw reason;
+    }
+  }
   await app.listen({ path: paths.socket });
   await chmod(paths.socket, 0o600);
   socketWatch = new SocketWatch({ path: paths.socket, server: app.server, log: log.child({ component: 'socket' }) });

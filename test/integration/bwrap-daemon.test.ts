@@ -1,8 +1,9 @@
 // The daemon on bwrap, end to end (MCP_BRIDGE_RUNTIME=bwrap, a real process): seen from the host
 // while a run sleeps, its Python runs as a sandbox uid of its own, never host uid 0; and a daemon
-// stopped mid-run leaves nothing of its sandboxes behind.
+// stopped mid-run leaves nothing of its sandboxes behind; one whose sandboxes cannot start says why and exits.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
 import { DEFAULT_CLAIM_DIR, DEFAULT_UID_RANGE } from '../../daemon/src/runtimes/bwrap/uid-claims.ts';
@@ -42,5 +43,19 @@ describe('the daemon on bwrap, from the host', { skip: skip ?? false }, () => {
     await running.catch(() => undefined);
     assert.deepEqual(await leftoversOf(engine, daemon), []);
     assert.deepEqual(hostProcesses().filter((p) => p.cgroup.includes(id)), [], 'a process of the sandbox is left');
+  });
+
+  test('a daemon whose sandboxes cannot start says why at start (the pool\'s first sandbox is the check), exits, and leaves nothing', async () => {
+    // 8 MiB is within what the configuration accepts (6 MiB and up) but too little for Python to start.
+    const stateDir = mkdtempSync(join(tmpdir(), 'mcm-'));
+    try {
+      await assert.rejects(
+        startDaemonProcess(engine, { MCP_BRIDGE_POOL_SIZE: '1', MCP_BRIDGE_MEMORY: '8m' }, stateDir),
+        /daemon exited with 1:[\s\S]*a bwrap sandbox does not start: the sandbox exited before its agent was ready \(killed by the memory limit, MCP_BRIDGE_MEMORY=8388608 bytes: raise it\)/,
+      );
+      assert.deepEqual(await leftoversOf(engine, { stateDir, owner: '' }), []);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });

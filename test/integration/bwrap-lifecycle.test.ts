@@ -162,7 +162,7 @@ except BlockingIOError as e:
     const t = await open();
     assert.ok((await t.runtime.selfTest()).readyMs > 0);
     const broken = await open({}, {}, undefined, undefined, ['python3', '-c', 'import sys; sys.stderr.write("mcp-agent: no Landlock here\\n"); sys.exit(3)']);
-    await assert.rejects(broken.runtime.selfTest(), /a bwrap sandbox does not start: the sandbox exited before its agent was ready: mcp-agent: no Landlock here/);
+    await assert.rejects(broken.runtime.selfTest(), /a bwrap sandbox does not start: the sandbox exited before its agent was ready \(exit code 3\): mcp-agent: no Landlock here/);
     assert.deepEqual(await broken.runtime.list(), []);
   });
 

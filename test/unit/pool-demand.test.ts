@@ -120,3 +120,19 @@ test('every control API request wakes the pool (a shim connecting asks GET /v1/s
   assert.equal(wakes, 2);
   await app.close();
 });
+
+test('firstStart() resolves once the first sandbox is warm, and rejects with the first failed creation', async () => {
+  const t = setup();
+  try {
+    await t.pool.firstStart();
+    assert.equal(await t.live(), 1);
+    await eventually(() => t.pool.stats().warm === 1, 'the first sandbox is warm', 2000, 5);
+  } finally {
+    await t.close();
+  }
+
+  const runtime = new FakeRuntime({ failStart: () => new Error('no Landlock here') });
+  const pool = new SandboxPool({ runtime, size: 1, max: 6, queueMax: 16, log, janitorMs: 60_000, evictMs: 10, tickMs: 10, shrinkMs: 60_000 });
+  await assert.rejects(pool.firstStart(), /no Landlock here/);
+  await pool.close();
+});

@@ -94,8 +94,15 @@ export class SandboxPool {
   private lastWait = 0;
   private lastShrink = Date.now();
   private readonly ticker: NodeJS.Timeout;
+  /** Settles with the outcome of the first sandbox creation: see firstStart(). */
+  private readonly first: { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void };
 
   constructor(private readonly options: PoolOptions) {
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    promise.catch(() => undefined); // nobody may ask
+    this.first = { promise, resolve, reject };
     const warm = Math.max(options.size, 0);
     this.target = warm;
     this.gate = new RunGate(Math.max(1, options.max - warm), options.queueMax);
@@ -229,16 +236,26 @@ export class SandboxPool {
       }
       this.created++;
       this.consecutiveFailures = 0;
+      this.first.resolve();
       log.debug({ sandbox: sandbox.id.slice(0, 12) }, 'sandbox warm');
       return sandbox;
     } catch (err) {
       this.failedStarts++;
       this.consecutiveFailures++;
       this.lastStartError = (err as Error).message;
+      this.first.reject(err as Error);
       throw err;
     } finally {
       this.creating.delete(slot);
     }
+  }
+
+  /**
+   * Resolves when the first sandbox this pool created is warm; rejects with the error of the first
+   * creation that failed, if that came first. With a warm size of 0 nothing is created until a run.
+   */
+  firstStart(): Promise<void> {
+    return this.first.promise;
   }
 
   /**

@@ -67,6 +67,13 @@ export interface SandboxRuntime {
   list(): Promise<SandboxRecord[]>;
   /** Releases what the runtime holds (connections, cached handles); sandboxes are removed by their owners first. */
   close(): Promise<void>;
+  /**
+   * Present on a runtime whose sandboxes can fail to start for reasons of the host (bwrap: a kernel
+   * without Landlock, a cgroup that refuses a write): the daemon waits for its pool's first sandbox
+   * before it says ready, and when that one fails, runs this for the reason (the sandbox's stderr),
+   * which it throws.
+   */
+  selfTest?(): Promise<unknown>;
 }
 
 /**

@@ -88,9 +88,7 @@ async function openBwrap(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
     },
     host,
   );
-  // One sandbox end to end before the daemon says it is ready: a kernel that refuses Landlock or a
-  // cgroup write is reported now, with its reason, not as every run's failure.
-  await runtime.selfTest();
+  // The daemon checks the pool's first sandbox before it says ready (see SandboxRuntime.selfTest).
   return runtime;
 }
 

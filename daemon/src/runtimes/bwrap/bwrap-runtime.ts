@@ -228,8 +228,15 @@ export class BwrapRuntime implements SandboxRuntime {
       return { readyMs: performance.now() - t0 };
     } catch (err) {
       const live = this.live.get(sandbox.id);
-      if (live) await Promise.race([live.exited, sleep(500)]);
-      throw new Error(`a bwrap sandbox does not start: ${(err as Error).message}: ${live?.stderrTail.trim() || 'no output'}`, { cause: err });
+      const code = live ? await Promise.race([live.exited, sleep(500).then(() => undefined)]) : undefined;
+      const cgroup = live?.record.cgroup as SandboxCgroup | undefined;
+      const oom = cgroup !== undefined && this.host.cgroups !== undefined && (await this.host.cgroups.oomKilled(cgroup).catch(() => false));
+      const how = oom
+        ? ` (killed by the memory limit, MCP_BRIDGE_MEMORY=${this.options.limits.memoryBytes} bytes: raise it)`
+        : typeof code === 'number'
+          ? ` (exit code ${code})`
+          : '';
+      throw new Error(`a bwrap sandbox does not start: ${(err as Error).message}${how}: ${live?.stderrTail.trim() || 'no output'}`, { cause: err });
     } finally {
       await this.remove(sandbox.id);
     }

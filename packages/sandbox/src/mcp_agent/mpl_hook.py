@@ -8,7 +8,6 @@ A backend the code picks itself (``matplotlib.use``, or MPLBACKEND other than th
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import os
@@ -19,8 +18,10 @@ from typing import Any, Optional, Sequence
 BACKEND = "module://mcp_agent.mpl_backend"
 
 
-class _Loader(importlib.abc.Loader):
-    def __init__(self, inner: importlib.abc.Loader) -> None:
+# Plain classes, not importlib.abc's: that module imports importlib.resources (pathlib, tempfile and
+# more), ~15 ms of every sandbox's start. The import system asks only for the methods below.
+class _Loader:
+    def __init__(self, inner: Any) -> None:
         self._inner = inner
 
     def __getattr__(self, name: str) -> Any:
@@ -37,7 +38,7 @@ class _Loader(importlib.abc.Loader):
             module.rcParams["backend"] = BACKEND  # type: ignore[attr-defined]
 
 
-class MatplotlibHook(importlib.abc.MetaPathFinder):
+class MatplotlibHook:
     def find_spec(self, name: str, path: Optional[Sequence[str]], target: Any = None) -> Optional[importlib.machinery.ModuleSpec]:
         if name != "matplotlib":
             return None
