@@ -1,7 +1,8 @@
 // The benchmark harness (`npm run bench`). Starts its own daemon on a temporary state directory,
 // warms up, measures, and writes bench/results/latest.json, docs/BENCHMARKS.md, docs/benchmarks.svg.
 // Knobs: BENCH_ENGINE=docker|podman, BENCH_N (latency samples, default 100), BENCH_MANY (runs for the
-// memory figure, default 1000), BENCH_SECTIONS=comma list to run only some sections.
+// memory figure, default 1000), BENCH_SECTIONS=comma list to run only some sections, BENCH_RUNTIMES
+// (the runtimes compared in the last section, default docker,bwrap).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -13,6 +14,7 @@ import { CLI, startDaemonProcess, waitWarm, type DaemonHandle } from '../test/su
 import { dockerCli, dockerRunArgs } from './lib/baseline.ts';
 import { latencyChart, markdown, mb, ms, pair, type Row } from './lib/report.ts';
 import { sleep, summarize, timed, type Summary } from './lib/stats.ts';
+import { measureRuntimes, runtimesTable, targetsTable } from './lib/runtimes.ts';
 import { extraSections, type SectionContext } from './sections/index.ts';
 import { writeWorkflowFiles } from './sections/workflow.ts';
 import { EVERYTHING, FILESYSTEM, stdio, writeServersConfig } from '../test/fixtures/mcp-servers/upstreams.ts';
@@ -203,6 +205,7 @@ async function main(): Promise<void> {
   const config = writeServersConfig(join(work, 'servers.json'), { everything: stdio(EVERYTHING, ['stdio']), filesystem: stdio(FILESYSTEM, [workflowDir]) });
   // The gather section makes 2,000 calls in one run: past the default MCP_BRIDGE_MAX_TOOL_CALLS (1,000).
   const daemon = await startDaemonProcess(engine, { MCP_BRIDGE_LOG_LEVEL: 'warn', MCP_SERVERS_CONFIG: config, MCP_BRIDGE_MAX_TOOL_CALLS: '10000' });
+  let header: { date: string; machine: string; engine: string; image: string; command: string };
   try {
     const status = (await daemon.client.get('/v1/status')) as { image: string; engine: { name: string; version: string } };
     await waitWarm(daemon.client, POOL, 120_000);
@@ -216,16 +219,38 @@ async function main(): Promise<void> {
     if (want('memory')) await memory(engine, daemon, idleRss);
     const date = new Date().toISOString().slice(0, 10);
     const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB, Node.js ${process.version}`;
-    const header = { date, machine, engine: `${status.engine.name} ${status.engine.version}`, image: status.image, command: 'npm run bench' };
-    mkdirSync(`${root}/bench/results`, { recursive: true });
-    writeFileSync(`${root}/bench/results/latest.json`, JSON.stringify({ ...header, results, rows }, null, 2) + '\n');
-    writeFileSync(`${root}/docs/BENCHMARKS.md`, markdown(rows, header) + (chart.length ? '\n![Latency medians](benchmarks.svg)\n' : ''));
-    if (chart.length) writeFileSync(`${root}/docs/benchmarks.svg`, latencyChart(chart, `Latency medians, ${engine.name}, ${date} (log scale)`));
-    process.stdout.write(markdown(rows, header));
+    header = { date, machine, engine: `${status.engine.name} ${status.engine.version}`, image: status.image, command: 'npm run bench' };
   } finally {
     await daemon[Symbol.asyncDispose]();
     rmSync(work, { recursive: true, force: true });
   }
+  // After the shared daemon is gone: these start daemons of their own, one per runtime.
+  let runtimes = '';
+  if (want('runtimes')) {
+    const names = (process.env.BENCH_RUNTIMES ?? 'docker,bwrap').split(',').map((s) => s.trim());
+    const measured = await measureRuntimes(await availableEngines({ bwrap: true }), names, Math.min(N, 50), log);
+    results.runtimes = measured;
+    runtimes = [
+      '',
+      `## Runtimes side by side (${names.join(', ')})`,
+      '',
+      'The same daemon on each runtime (pool of 2), measured in turns in this run, against `docker run --rm` per call with the',
+      'sandbox flags (bench/lib/runtimes.ts; `npm run bench:runtimes` runs this part alone).',
+      '',
+      ...runtimesTable(measured),
+      '',
+      'The targets for a daemon with no container engine (bwrap), and for Docker with the demand-following pool:',
+      '',
+      ...targetsTable(measured),
+      '',
+    ].join('\n');
+  }
+  const date = header.date;
+  mkdirSync(`${root}/bench/results`, { recursive: true });
+  writeFileSync(`${root}/bench/results/latest.json`, JSON.stringify({ ...header, results, rows }, null, 2) + '\n');
+  writeFileSync(`${root}/docs/BENCHMARKS.md`, markdown(rows, header) + (chart.length ? '\n![Latency medians](benchmarks.svg)\n' : '') + runtimes);
+  if (chart.length) writeFileSync(`${root}/docs/benchmarks.svg`, latencyChart(chart, `Latency medians, ${engine.name}, ${date} (log scale)`));
+  process.stdout.write(markdown(rows, header) + runtimes);
 }
 
 export type { Summary };

@@ -5,8 +5,8 @@ Landlock too). It starts COMMAND (the agent) as its one child, forwards to it ev
 (so SIGTERM to pid 1 stops the sandbox, as in a container, where bwrap's own pid 1 ignores it), reaps
 every orphan, and exits as its child did (128+N when signal N killed it); the kernel then kills what is
 left of the pid namespace. It holds no end of the agent's protocol channel (fds 0 and 1 go to
-/dev/null once the child has them), and the child's environment has no PWD (which bwrap sets after
---chdir; a container's has none).
+/dev/null once the child has them) nor any other fd (those above 2 are closed), and the child's
+environment has no PWD (which bwrap sets after --chdir; a container's has none).
 """
 import os
 import signal
@@ -74,6 +74,8 @@ def run(argv):
     os.dup2(null, 0)
     os.dup2(null, 1)
     os.close(null)
+    # Nor any other fd the runtime handed down for the agent (bwrap: the precompiled code on fd 4).
+    os.closerange(3, 1 << 20)
     while True:
         info = signal.sigwaitinfo(signals)
         if info.si_signo == signal.SIGCHLD:

@@ -26,6 +26,12 @@ describe('the daemon on bwrap, from the host', { skip: skip ?? false }, () => {
     await daemon?.[Symbol.asyncDispose]();
   });
 
+  test('the daemon precompiles the agent once, before its pool starts', async () => {
+    assert.match(daemon.logs(), /"msg":"agent precompiled for the sandboxes"/);
+    assert.doesNotMatch(daemon.logs(), /could not be precompiled/);
+    assert.deepEqual((await daemon.client.run({ code: 'print(6 * 7)' })).result.stdout, ['42']);
+  });
+
   test('a sleeping run\'s Python has a non-zero host uid of the sandbox range, claimed for this daemon\'s state directory', async () => {
     const running = daemon.client.run({ code: 'import subprocess, time\nsubprocess.Popen(["sleep", "791"])\ntime.sleep(60)', timeout: 90 });
     const id = await containerRunning(engine, daemon, ['sleep', '791']);

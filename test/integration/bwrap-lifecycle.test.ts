@@ -10,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import type { AgentFrame } from '@mcp-code-mode/protocol';
 import { pino } from 'pino';
 import { DEFAULT_CLAIM_DIR } from '../../daemon/src/runtimes/bwrap/uid-claims.ts';
+import type { BwrapRuntime } from '../../daemon/src/runtimes/bwrap/bwrap-runtime.ts';
 import { Sandbox } from '../../daemon/src/sandbox/sandbox.ts';
 import { bwrapSkipReason, openTestRuntime, startAgent, type TestRuntime } from '../support/bwrap.ts';
 
@@ -164,6 +165,29 @@ except BlockingIOError as e:
     const broken = await open({}, {}, undefined, undefined, ['python3', '-c', 'import sys; sys.stderr.write("mcp-agent: no Landlock here\\n"); sys.exit(3)']);
     await assert.rejects(broken.runtime.selfTest(), /a bwrap sandbox does not start: the sandbox exited before its agent was ready \(exit code 3\): mcp-agent: no Landlock here/);
     assert.deepEqual(await broken.runtime.list(), []);
+  });
+
+  test('precompile() compiles the agent once with the sandbox\'s Python and later sandboxes run from it; when it fails they compile it themselves', async () => {
+    const t = await open();
+    const launcherArgs = (runtime: BwrapRuntime, agent: { sandbox: { id: string } }): string[] => readFileSync(`/proc/${runtime.resources(agent.sandbox.id)!.pid}/cmdline`, 'utf8').split('\0');
+    const before = await startAgent(t.runtime, 'slot-before');
+    assert.ok(!launcherArgs(t.runtime, before).includes('--code-fd=4'), 'no code before precompile()');
+    await t.runtime.remove(before.sandbox.id);
+    assert.equal(await t.runtime.precompile(), true);
+    assert.deepEqual(await t.runtime.list(), [], 'the precompiling sandbox is removed');
+    const agent = await startAgent(t.runtime, 'slot-p');
+    assert.ok(launcherArgs(t.runtime, agent).includes('--code-fd=4'));
+    assert.equal((await agent.run('print(6 * 7)')).stdout, '42\n');
+    assert.doesNotMatch(agent.stderr, /precompiled code not used/);
+    await t.runtime.remove(agent.sandbox.id);
+
+    const broken = await open({}, {}, undefined, undefined, undefined, { command: ['python3', '-c', 'import sys; sys.stderr.write("no compiler here\\n"); sys.exit(5)'], bundle: 'x' });
+    assert.equal(await broken.runtime.precompile(), false);
+    assert.deepEqual(await broken.runtime.list(), []);
+    const compiling = await startAgent(broken.runtime, 'slot-q');
+    assert.ok(!launcherArgs(broken.runtime, compiling).includes('--code-fd=4'));
+    assert.equal((await compiling.run('print(6 * 7)')).stdout, '42\n');
+    await broken.runtime.remove(compiling.sandbox.id);
   });
 
   test('sandboxes start in parallel, each with a uid of its own, and the daemon Sandbox class drives them unchanged', async () => {

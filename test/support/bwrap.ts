@@ -8,8 +8,8 @@ import { AgentFrameSchema, WIRE_VERSION, type AgentFrame, type ResultFrame } fro
 import { pino } from 'pino';
 import { bwrapUnavailable } from './engines.ts';
 import { buildAgentBundle } from '../../daemon/src/agent/agent-bundle.ts';
-import { bwrapAgentCommand } from '../../daemon/src/runtimes/bwrap/agent-command.ts';
-import { BwrapRuntime, type BwrapLimits } from '../../daemon/src/runtimes/bwrap/bwrap-runtime.ts';
+import { bwrapAgentCommand, bwrapPrecompileCommand } from '../../daemon/src/runtimes/bwrap/agent-command.ts';
+import { BwrapRuntime, type BwrapLimits, type BwrapRuntimeOptions } from '../../daemon/src/runtimes/bwrap/bwrap-runtime.ts';
 import { probeBwrap, type BwrapProbeOptions } from '../../daemon/src/runtimes/bwrap/probe.ts';
 import { ensureRootfs } from '../../daemon/src/runtimes/bwrap/rootfs.ts';
 import type { StartedSandbox } from '../../daemon/src/runtimes/runtime.ts';
@@ -37,6 +37,7 @@ export async function openTestRuntime(
   stateDir = mkdtempSync(join(tmpdir(), 'mcm-bwrap-')),
   rootfsDir?: string,
   agentCommand?: string[],
+  precompile?: BwrapRuntimeOptions['precompile'],
 ): Promise<TestRuntime> {
   const rootfs = rootfsDir ? { dir: rootfsDir } : await ensureRootfs({ cacheDir: ROOTFS_CACHE, image: IMAGE });
   const bundle = await buildAgentBundle();
@@ -44,7 +45,17 @@ export async function openTestRuntime(
   const host = await probeBwrap({ stateDir, needCpu: merged.cpus !== undefined, ...probe });
   const daemon = randomUUID();
   const runtime = new BwrapRuntime(
-    { rootfs: rootfs.dir, image: IMAGE, agentCommand: agentCommand ?? (await bwrapAgentCommand(bundle.command)), limits: merged, stateDir, owner: 'test-owner', daemon, log: pino({ level: process.env.TEST_LOG ?? 'silent' }) },
+    {
+      rootfs: rootfs.dir,
+      image: IMAGE,
+      agentCommand: agentCommand ?? (await bwrapAgentCommand(bundle.command)),
+      precompile: precompile ?? { command: await bwrapPrecompileCommand(), bundle: bundle.command[bundle.command.length - 1]! },
+      limits: merged,
+      stateDir,
+      owner: 'test-owner',
+      daemon,
+      log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    },
     host,
   );
   return { runtime, stateDir, daemon };

@@ -26,6 +26,19 @@ test('uids are claimed one per sandbox, across daemons, and freed only by their 
   assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.')), []);
 });
 
+test('a daemon claims uids round robin: after the last one it claimed, not from the start of the range', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcm-claims-'));
+  const a = new UidClaims({ base: 300_000, count: 4 }, '/state/a', dir);
+  assert.equal(await a.claim('bw-000000000001'), 300_000);
+  await a.release(300_000, 'bw-000000000001');
+  // 300000 is free again, but its turn comes after the others.
+  assert.equal(await a.claim('bw-000000000002'), 300_001);
+  assert.equal(await a.claim('bw-000000000003'), 300_002);
+  assert.equal(await a.claim('bw-000000000004'), 300_003);
+  assert.equal(await a.claim('bw-000000000005'), 300_000, 'wraps around to the freed uid');
+  await assert.rejects(a.claim('bw-000000000006'), /all 4 sandbox uids from 300000 are in use/);
+});
+
 test('a uid range is checked, and one that overlaps /etc/subuid is found', () => {
   assert.throws(() => checkUidRange({ base: 0, count: 10 }), /MCP_BRIDGE_BWRAP_UID_BASE/);
   assert.throws(() => checkUidRange({ base: 200_000, count: 0 }), /MCP_BRIDGE_BWRAP_UID_COUNT/);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import subprocess
 import sys
@@ -80,15 +81,25 @@ RpcHandler = Callable[["FakeHost", Dict[str, Any]], None]
 class FakeHost:
     """Starts the agent exactly as the daemon does and speaks the protocol to it."""
 
-    def __init__(self, python: str = sys.executable, noise: bytes = b"", wait_ready: bool = True) -> None:
+    def __init__(
+        self,
+        python: str = sys.executable,
+        noise: bytes = b"",
+        wait_ready: bool = True,
+        extra_args: Sequence[str] = (),
+        pass_fds: Sequence[int] = (),
+    ) -> None:
         self._workdir = tempfile.TemporaryDirectory()
         self.proc = subprocess.Popen(
-            agent_argv(python),
+            agent_argv(python) + list(extra_args),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=self._workdir.name,
+            pass_fds=tuple(pass_fds),
         )
+        for fd in pass_fds:
+            os.close(fd)  # the agent's copy is the only one
         self.frames: "queue.Queue[Any]" = queue.Queue()
         self.diag: List[str] = []
         self._write_lock = threading.Lock()

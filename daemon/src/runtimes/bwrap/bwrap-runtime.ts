@@ -40,6 +40,11 @@ export interface BwrapRuntimeOptions {
   image: string;
   /** The agent's argv inside the sandbox, with the Landlock prelude (see bwrapAgentCommand). */
   agentCommand: string[];
+  /**
+   * packages/sandbox/precompile.py's argv inside a sandbox (see bwrapPrecompileCommand), and the
+   * bundle it compiles (the bootstrap's argument): see precompile(). Absent: every sandbox compiles.
+   */
+  precompile?: { command: string[]; bundle: string } | undefined;
   limits: BwrapLimits;
   /** The daemon's state directory; records go to <stateDir>/bwrap. */
   stateDir: string;
@@ -59,6 +64,10 @@ interface Live {
 }
 
 const STDERR_TAIL = 2000;
+/** The fd on which a sandbox's bootstrap reads the precompiled agent (--code-fd), beside the seccomp program on 3. */
+export const CODE_FD = 4;
+/** precompile.py's output is ~0.3 MB; anything near this is not it. */
+const MAX_CODE_BYTES = 16 * 1024 * 1024;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const signalNumbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
@@ -71,6 +80,11 @@ export class BwrapRuntime implements SandboxRuntime {
   private readonly removed = new Set<string>();
   private readonly filter = encodeFilter(sandboxFilter());
   private reachable?: Promise<void>;
+  /** The agent compiled by the sandbox's Python (precompile.py's output), once precompile() has it. */
+  private code?: Buffer;
+  private precompiling?: Promise<boolean>;
+  /** Sandboxes of the runtime's own (precompile, self-test): no pool owns them, so list() leaves them out while they live. */
+  private readonly internal = new Set<string>();
 
   constructor(
     private readonly options: BwrapRuntimeOptions,
@@ -83,10 +97,68 @@ export class BwrapRuntime implements SandboxRuntime {
     return { kind: 'bwrap', name: 'bwrap', version: this.host.version, via: this.host.via, image: `${this.options.image} (${this.options.rootfs})` };
   }
 
-  async start(slot: string, signal?: AbortSignal): Promise<StartedSandbox> {
+  start(slot: string, signal?: AbortSignal): Promise<StartedSandbox> {
+    const code = this.code;
+    return this.launch(slot, code ? [...this.options.agentCommand, `--code-fd=${CODE_FD}`] : this.options.agentCommand, code, signal);
+  }
+
+  /**
+   * Compiles the agent once with the sandbox image's own Python, in a sandbox like the others (no
+   * user code ever runs in it), so that every later sandbox's bootstrap reads the code objects on
+   * CODE_FD instead of compiling ~4000 lines at its start (~30 ms of CPU each). Resolves false, and
+   * sandboxes go on compiling, when it fails. Called once; later calls return the first one's outcome.
+   */
+  precompile(): Promise<boolean> {
+    this.precompiling ??= this.runPrecompile().catch((err: unknown) => {
+      this.options.log.warn({ err }, `the agent could not be precompiled (${(err as Error).message}): each sandbox compiles it at its start`);
+      return false;
+    });
+    return this.precompiling;
+  }
+
+  private async runPrecompile(): Promise<boolean> {
+    const spec = this.options.precompile;
+    if (!spec) return false;
+    const t0 = performance.now();
+    const sandbox = await this.launch('precompile', spec.command, undefined, undefined, true);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      const output = new Promise<Buffer>((resolve, reject) => {
+        sandbox.stdout.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > MAX_CODE_BYTES) reject(new Error(`the precompiled agent is over ${MAX_CODE_BYTES} bytes`));
+          else chunks.push(chunk);
+        });
+        sandbox.stdout.once('end', () => resolve(Buffer.concat(chunks)));
+        sandbox.stdout.once('error', reject);
+      });
+      sandbox.stdin.on('error', () => undefined);
+      sandbox.stdin.end(spec.bundle);
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('precompile.py did not finish within 30 s')), 30_000);
+      });
+      const data = await Promise.race([output, timeout]);
+      const code = await Promise.race([this.live.get(sandbox.id)!.exited, timeout]);
+      const header = data.subarray(0, Math.max(0, data.indexOf(10))).toString('utf8');
+      if (code !== 0 || !header.startsWith('mcp-agent-code 1 ')) {
+        throw new Error(`precompile.py exited with ${code}: ${this.live.get(sandbox.id)?.stderrTail.trim() || header.slice(0, 200) || 'no output'}`);
+      }
+      this.code = data;
+      this.options.log.info({ bytes: data.length, ms: Math.round(performance.now() - t0), python: header.split(' ').slice(4).join(' ') }, 'agent precompiled for the sandboxes');
+      return true;
+    } finally {
+      clearTimeout(timer);
+      await this.remove(sandbox.id);
+    }
+  }
+
+  private async launch(slot: string, command: string[], code: Buffer | undefined, signal?: AbortSignal, internal = false): Promise<StartedSandbox> {
     signal?.throwIfAborted();
     const id = `bw-${randomBytes(6).toString('hex')}`;
     const record: SandboxRecordFile = { id, owner: this.options.owner, daemon: this.options.daemon, slot, createdAt: Date.now() };
+    if (internal) this.internal.add(id);
     try {
       this.reachable ??= rootfsReachable(this.options.rootfs);
       await this.reachable;
@@ -107,9 +179,9 @@ export class BwrapRuntime implements SandboxRuntime {
         nofile: this.options.limits.nofile,
         nproc: this.options.limits.nproc,
         bwrap: this.host.bwrap,
-        bwrapArgs: bwrapArgs({ rootfs: this.options.rootfs, tmpfsBytes: this.options.limits.tmpfsBytes, command: this.options.agentCommand }),
+        bwrapArgs: bwrapArgs({ rootfs: this.options.rootfs, tmpfsBytes: this.options.limits.tmpfsBytes, command }),
       });
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], env: { ...LAUNCHER_ENV } });
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: code ? ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'], env: { ...LAUNCHER_ENV } });
       const exited = new Promise<number | null>((resolve) => {
         child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 + (signalNumbers[sig] ?? 0) : null)));
         child.once('error', (err) => {
@@ -120,6 +192,11 @@ export class BwrapRuntime implements SandboxRuntime {
       const seccomp = child.stdio[3] as NodeJS.WritableStream;
       seccomp.end(this.filter);
       (child.stdio[3] as NodeJS.ReadableStream & { on(e: 'error', f: (err: Error) => void): void }).on('error', () => undefined);
+      if (code) {
+        // The bootstrap reads it to the end before anything else; a sandbox that dies first breaks the pipe.
+        (child.stdio[4] as NodeJS.ReadableStream & { on(e: 'error', f: (err: Error) => void): void }).on('error', () => undefined);
+        (child.stdio[4] as NodeJS.WritableStream).end(code);
+      }
       if (child.pid !== undefined) {
         record.pid = child.pid;
         await this.records.write(record);
@@ -135,6 +212,7 @@ export class BwrapRuntime implements SandboxRuntime {
       this.options.log.debug({ sandbox: id, slot, uid: record.uid, pid: child.pid }, 'bwrap sandbox started');
       return { id, stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr! };
     } catch (err) {
+      this.internal.delete(id);
       await this.cleanUp(record).catch((cleanupErr: unknown) => this.options.log.warn({ err: cleanupErr, sandbox: id }, 'cannot clean up a sandbox that failed to start'));
       throw new Error(`cannot start a bwrap sandbox: ${(err as Error).message}`, { cause: err });
     }
@@ -161,6 +239,7 @@ export class BwrapRuntime implements SandboxRuntime {
         await Promise.race([live.exited, sleep(2000)]);
         await this.cleanUp(live.record);
         this.live.delete(id);
+        this.internal.delete(id);
       })().catch((err: unknown) => {
         // Not kept: the janitor's next pass (remove() again) retries what is left of it.
         live.removing = undefined;
@@ -196,10 +275,11 @@ export class BwrapRuntime implements SandboxRuntime {
 
   async list(): Promise<SandboxRecord[]> {
     const records = await this.records.all((file, reason) => this.options.log.warn({ file, reason }, 'removed an unreadable bwrap sandbox record'));
-    return records.map((r) => ({ id: r.id, slot: r.slot, ours: r.daemon === this.options.daemon }));
+    return records.filter((r) => !this.internal.has(r.id)).map((r) => ({ id: r.id, slot: r.slot, ours: r.daemon === this.options.daemon }));
   }
 
   async close(): Promise<void> {
+    await this.precompiling;
     this.removed.clear();
   }
 
@@ -209,7 +289,7 @@ export class BwrapRuntime implements SandboxRuntime {
    */
   async selfTest(timeoutMs = 20_000): Promise<{ readyMs: number }> {
     const t0 = performance.now();
-    const sandbox = await this.start('self-test');
+    const sandbox = await this.launch('self-test', this.options.agentCommand, undefined, undefined, true);
     try {
       await new Promise<void>((resolve, reject) => {
         const decoder = new FrameDecoder();

@@ -58,7 +58,14 @@ export class UidClaims {
     checkUidRange(range);
   }
 
-  /** The first free uid of the range, claimed for this sandbox; throws when all are taken. */
+  /** Where the next claim starts looking: one past the last uid this daemon claimed. */
+  private cursor = 0;
+
+  /**
+   * The next free uid of the range after the last one claimed here (round robin: a claim does not
+   * walk past every uid in use from the start of the range, and a uid just freed waits its turn),
+   * claimed for this sandbox; throws when all are taken.
+   */
   async claim(sandboxId: string): Promise<number> {
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
     // A claim appears whole: its owner file is written aside, and the directory renamed onto the
@@ -67,11 +74,13 @@ export class UidClaims {
     await mkdir(aside, { recursive: true });
     try {
       for (let i = 0; i < this.range.count; i++) {
-        const uid = this.range.base + i;
+        const offset = (this.cursor + i) % this.range.count;
+        const uid = this.range.base + offset;
         const claim: UidClaim = { uid, stateDir: this.stateDir, sandboxId, pid: process.pid };
         await writeFile(join(aside, 'owner.json'), JSON.stringify(claim));
         try {
           await rename(aside, join(this.dir, String(uid)));
+          this.cursor = (offset + 1) % this.range.count;
           return uid;
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
