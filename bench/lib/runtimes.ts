@@ -50,6 +50,22 @@ async function daemonOn(runtime: string, engines: TestEngine[], extra: Record<st
   return startDaemonProcess(engine, { MCP_BRIDGE_LOG_LEVEL: 'warn', MCP_BRIDGE_POOL_SIZE: String(POOL), ...extra });
 }
 
+/**
+ * Until every daemon's pool is full with nothing starting or being removed: a paced run on one
+ * runtime must not share the machine with another's refill or removal (Docker's removal of a used
+ * container goes on in dockerd after the run has answered).
+ */
+async function quiet(daemons: DaemonHandle[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const pools = await Promise.all(daemons.map(async (d) => ((await d.client.get('/v1/status')) as { pool: { warm: number; starting: number; removing: number } }).pool));
+    if (pools.every((p) => p.warm >= POOL && p.starting === 0 && p.removing === 0)) break;
+    if (Date.now() > deadline) throw new Error(`the pools did not settle within 60 s: ${JSON.stringify(pools)}`);
+    await sleep(20);
+  }
+  await sleep(50);
+}
+
 async function run(daemon: DaemonHandle): Promise<[number, number]> {
   const [t, response] = await timed(() => daemon.client.run({ code: 'print(1)' }));
   if (response.result.status !== 'success') throw new Error(`a run failed: ${JSON.stringify(response.result)}`);
@@ -103,11 +119,9 @@ export async function measureRuntimes(engines: TestEngine[], runtimes: string[],
     for (let i = 0; i < n + 3; i++) {
       for (const runtime of runtimes) {
         const daemon = daemons[runtime]!;
-        await waitWarm(daemon.client, POOL);
-        await sleep(50);
+        await quiet(Object.values(daemons));
         const [t, inside] = await run(daemon);
-        await waitWarm(daemon.client, POOL);
-        await sleep(50);
+        await quiet(Object.values(daemons));
         const s0 = performance.now();
         const answer = (await shims[runtime]!.callTool({ name: 'run_python', arguments: { code: 'print(1)' } })) as { isError?: boolean };
         if (answer.isError) throw new Error(`a run through the shim failed: ${JSON.stringify(answer)}`);
@@ -138,6 +152,7 @@ export async function measureRuntimes(engines: TestEngine[], runtimes: string[],
     for (const runtime of runtimes) await daemons[runtime]!.client.run({ code: echoes(50), servers: ['everything'], timeout: 120 });
     for (let round = 0; round < 5; round++) {
       for (const runtime of runtimes) {
+        await quiet(Object.values(daemons));
         for (let i = 0; i < 100; i++) {
           const t = performance.now();
           await direct.callTool({ name: 'echo', arguments: { message: `m${i}` } });
