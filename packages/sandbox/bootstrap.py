@@ -76,8 +76,9 @@ def precompiled(bundle, data):
     key = bundle.encode("ascii")
     if fields[2:4] != [str(zlib.crc32(key)), str(len(key))]:
         return None, "compiled from another bundle"
-    if fields[4] != " ".join(sys.version.split()):
-        return None, "compiled by Python %s, this is %s" % (fields[4], " ".join(sys.version.split()))
+    version = " ".join(sys.version.split())  # on one line, as precompile.py writes it
+    if fields[4] != version:
+        return None, "compiled by Python %s, this is %s" % (fields[4], version)
     try:
         code = marshal.loads(data[end + 1:])
     except (EOFError, ValueError, TypeError) as exc:

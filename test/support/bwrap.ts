@@ -8,7 +8,7 @@ import { AgentFrameSchema, WIRE_VERSION, type AgentFrame, type ResultFrame } fro
 import { pino } from 'pino';
 import { bwrapUnavailable } from './engines.ts';
 import { buildAgentBundle } from '../../daemon/src/agent/agent-bundle.ts';
-import { bwrapAgentCommand, bwrapPrecompileCommand } from '../../daemon/src/runtimes/bwrap/agent-command.ts';
+import { bwrapAgentCommand, bwrapPrecompile } from '../../daemon/src/runtimes/bwrap/agent-command.ts';
 import { BwrapRuntime, type BwrapLimits, type BwrapRuntimeOptions } from '../../daemon/src/runtimes/bwrap/bwrap-runtime.ts';
 import { probeBwrap, type BwrapProbeOptions } from '../../daemon/src/runtimes/bwrap/probe.ts';
 import { ensureRootfs } from '../../daemon/src/runtimes/bwrap/rootfs.ts';
@@ -49,7 +49,7 @@ export async function openTestRuntime(
       rootfs: rootfs.dir,
       image: IMAGE,
       agentCommand: agentCommand ?? (await bwrapAgentCommand(bundle.command)),
-      precompile: precompile ?? { command: await bwrapPrecompileCommand(), bundle: bundle.command[bundle.command.length - 1]! },
+      precompile: precompile ?? (await bwrapPrecompile(bundle.command)),
       limits: merged,
       stateDir,
       owner: 'test-owner',

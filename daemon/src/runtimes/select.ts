@@ -37,7 +37,7 @@ export function engineAnswers(endpoint: EngineEndpoint, timeoutMs = 2000): Promi
 
 async function openBwrap(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
   const { config, log } = options;
-  const [{ probeBwrap }, { bwrapCacheDir, ensureRootfs }, { BwrapRuntime }, { bwrapAgentCommand, bwrapPrecompileCommand }, { locateBuilder }] = await Promise.all([
+  const [{ probeBwrap }, { bwrapCacheDir, ensureRootfs }, { BwrapRuntime }, { bwrapAgentCommand, bwrapPrecompile }, { locateBuilder }] = await Promise.all([
     import('./bwrap/probe.js'),
     import('./bwrap/rootfs.js'),
     import('./bwrap/bwrap-runtime.js'),
@@ -73,7 +73,7 @@ async function openBwrap(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
       rootfs: rootfs.dir,
       image,
       agentCommand: await bwrapAgentCommand(options.command),
-      precompile: { command: await bwrapPrecompileCommand(), bundle: options.command[options.command.length - 1]! },
+      precompile: await bwrapPrecompile(options.command),
       limits: {
         memoryBytes: config.MCP_BRIDGE_MEMORY,
         pids: config.MCP_BRIDGE_PIDS,

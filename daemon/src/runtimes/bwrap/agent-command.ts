@@ -13,10 +13,14 @@ export async function bwrapAgentCommand(command: string[], sandboxDir = DEFAULT_
 }
 
 /**
- * packages/sandbox/precompile.py under the same init and Landlock prelude as the agent: it reads the
- * bundle on stdin ('-' stands where the prelude expects the bundle argument) and writes the code.
+ * What BwrapRuntime.precompile() runs for the agent of `command` (the bundle's command, see
+ * buildAgentBundle): packages/sandbox/precompile.py under the same init and Landlock prelude as the
+ * agent, and the bundle (the command's last argument) that it reads on stdin ('-' stands where the
+ * prelude expects the bundle argument).
  */
-export async function bwrapPrecompileCommand(sandboxDir = DEFAULT_SANDBOX_DIR): Promise<string[]> {
+export async function bwrapPrecompile(command: string[], sandboxDir = DEFAULT_SANDBOX_DIR): Promise<{ command: string[]; bundle: string }> {
+  const bundle = command[command.length - 1];
+  if (bundle === undefined) throw new Error('the agent command is empty');
   const precompile = await readFile(join(sandboxDir, 'precompile.py'), 'utf8');
-  return bwrapAgentCommand(['python3', '-I', '-S', '-c', precompile, '-'], sandboxDir);
+  return { command: await bwrapAgentCommand(['python3', '-I', '-S', '-c', precompile, '-'], sandboxDir), bundle };
 }

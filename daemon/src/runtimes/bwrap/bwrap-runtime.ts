@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { RuntimeInfo, SandboxDeath, SandboxRecord, SandboxRuntime, StartedSandbox } from '../runtime.js';
 import { cgroupDirs, cgroupProcsFiles, Cgroups, type CgroupLimits, type SandboxCgroup } from './cgroups.js';
-import { bwrapArgs, LAUNCHER_ENV, launcherArgv } from './launch.js';
+import { bwrapArgs, LAUNCHER_ENV, launcherArgv, SECCOMP_FD } from './launch.js';
 import { rootfsReachable } from './rootfs.js';
 import { RecordStore, SANDBOX_ID, type SandboxRecordFile } from './records.js';
 import { encodeFilter, sandboxFilter } from './seccomp-bpf.js';
@@ -41,7 +41,7 @@ export interface BwrapRuntimeOptions {
   /** The agent's argv inside the sandbox, with the Landlock prelude (see bwrapAgentCommand). */
   agentCommand: string[];
   /**
-   * packages/sandbox/precompile.py's argv inside a sandbox (see bwrapPrecompileCommand), and the
+   * packages/sandbox/precompile.py's argv inside a sandbox (see bwrapPrecompile), and the
    * bundle it compiles (the bootstrap's argument): see precompile(). Absent: every sandbox compiles.
    */
   precompile?: { command: string[]; bundle: string } | undefined;
@@ -139,11 +139,12 @@ export class BwrapRuntime implements SandboxRuntime {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('precompile.py did not finish within 30 s')), 30_000);
       });
+      const live = this.live.get(sandbox.id)!;
       const data = await Promise.race([output, timeout]);
-      const code = await Promise.race([this.live.get(sandbox.id)!.exited, timeout]);
+      const code = await Promise.race([live.exited, timeout]);
       const header = data.subarray(0, Math.max(0, data.indexOf(10))).toString('utf8');
       if (code !== 0 || !header.startsWith('mcp-agent-code 1 ')) {
-        throw new Error(`precompile.py exited with ${code}: ${this.live.get(sandbox.id)?.stderrTail.trim() || header.slice(0, 200) || 'no output'}`);
+        throw new Error(`precompile.py exited with ${code}: ${live.stderrTail.trim() || header.slice(0, 200) || 'no output'}`);
       }
       this.code = data;
       this.options.log.info({ bytes: data.length, ms: Math.round(performance.now() - t0), python: header.split(' ').slice(4).join(' ') }, 'agent precompiled for the sandboxes');
@@ -181,7 +182,7 @@ export class BwrapRuntime implements SandboxRuntime {
         bwrap: this.host.bwrap,
         bwrapArgs: bwrapArgs({ rootfs: this.options.rootfs, tmpfsBytes: this.options.limits.tmpfsBytes, command }),
       });
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: code ? ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'], env: { ...LAUNCHER_ENV } });
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: Array<'pipe'>(code ? CODE_FD + 1 : SECCOMP_FD + 1).fill('pipe'), env: { ...LAUNCHER_ENV } });
       const exited = new Promise<number | null>((resolve) => {
         child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 + (signalNumbers[sig] ?? 0) : null)));
         child.once('error', (err) => {
@@ -189,13 +190,13 @@ export class BwrapRuntime implements SandboxRuntime {
           resolve(null);
         });
       });
-      const seccomp = child.stdio[3] as NodeJS.WritableStream;
-      seccomp.end(this.filter);
-      (child.stdio[3] as NodeJS.ReadableStream & { on(e: 'error', f: (err: Error) => void): void }).on('error', () => undefined);
-      if (code) {
-        // The bootstrap reads it to the end before anything else; a sandbox that dies first breaks the pipe.
-        (child.stdio[4] as NodeJS.ReadableStream & { on(e: 'error', f: (err: Error) => void): void }).on('error', () => undefined);
-        (child.stdio[4] as NodeJS.WritableStream).end(code);
+      // What the sandbox reads beyond stdio: bwrap the seccomp program on SECCOMP_FD, the bootstrap
+      // the precompiled agent on CODE_FD (to its end, before anything else). A sandbox that dies first breaks the pipe.
+      const fds: [number, Uint8Array][] = code ? [[SECCOMP_FD, this.filter], [CODE_FD, code]] : [[SECCOMP_FD, this.filter]];
+      for (const [fd, data] of fds) {
+        const stream = child.stdio[fd] as NodeJS.WritableStream & { on(e: 'error', f: (err: Error) => void): unknown };
+        stream.on('error', () => undefined);
+        stream.end(data);
       }
       if (child.pid !== undefined) {
         record.pid = child.pid;
