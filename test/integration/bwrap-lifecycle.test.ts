@@ -2,13 +2,15 @@
 // signal's code, removed), and that an earlier daemon's sandboxes are found and removed.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { AgentFrame } from '@mcp-code-mode/protocol';
 import { pino } from 'pino';
+import { buildAgentBundle } from '../../daemon/src/agent/agent-bundle.ts';
+import { bwrapPrecompile } from '../../daemon/src/runtimes/bwrap/agent-command.ts';
 import { DEFAULT_CLAIM_DIR } from '../../daemon/src/runtimes/bwrap/uid-claims.ts';
 import type { BwrapRuntime } from '../../daemon/src/runtimes/bwrap/bwrap-runtime.ts';
 import { Sandbox } from '../../daemon/src/sandbox/sandbox.ts';
@@ -188,6 +190,44 @@ except BlockingIOError as e:
     assert.ok(!launcherArgs(broken.runtime, compiling).includes('--code-fd=4'));
     assert.equal((await compiling.run('print(6 * 7)')).stdout, '42\n');
     await broken.runtime.remove(compiling.sandbox.id);
+  });
+
+  test('the compiled agent is kept in the cache for the next runtime on the same root fs; a file that is not precompile.py\'s output is compiled again', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'mcm-agent-code-'));
+    try {
+      const spec = { ...(await bwrapPrecompile((await buildAgentBundle()).command)), cacheDir };
+      const first = await open({}, {}, undefined, undefined, undefined, spec);
+      assert.equal(await first.runtime.precompile(), true);
+      const names = readdirSync(cacheDir);
+      assert.equal(names.length, 1, `one file, no temporary left: ${names.join(', ')}`);
+      assert.match(names[0]!, /^agent-code-rootfs-[0-9a-z-]+-[0-9a-f]{16}$/);
+      const file = join(cacheDir, names[0]!);
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      const compiled = readFileSync(file);
+      assert.match(compiled.subarray(0, 40).toString('latin1'), /^mcp-agent-code 1 \d+ \d+ /);
+
+      // The next runtime takes the file as it is (the bootstrap still checks it: here it is another bundle's).
+      writeFileSync(file, Buffer.concat([Buffer.from('mcp-agent-code 1 1 1 3.0\n'), compiled.subarray(compiled.indexOf(10) + 1)]));
+      const second = await open({}, {}, undefined, undefined, undefined, spec);
+      assert.equal(await second.runtime.precompile(), true);
+      const agent = await startAgent(second.runtime, 'slot-cached');
+      assert.equal((await agent.run('print(6 * 7)')).stdout, '42\n');
+      assert.match(agent.stderr, /precompiled code not used: compiled from another bundle/);
+      await second.runtime.remove(agent.sandbox.id);
+
+      // Not precompile.py's output at all: compiled again, and the cache holds the real thing.
+      writeFileSync(file, 'not compiled code');
+      const third = await open({}, {}, undefined, undefined, undefined, spec);
+      assert.equal(await third.runtime.precompile(), true);
+      assert.deepEqual(readdirSync(cacheDir), names);
+      assert.match(readFileSync(file).subarray(0, 40).toString('latin1'), /^mcp-agent-code 1 \d+ \d+ /);
+      const fresh = await startAgent(third.runtime, 'slot-fresh');
+      assert.equal((await fresh.run('print(6 * 7)')).stdout, '42\n');
+      assert.doesNotMatch(fresh.stderr, /precompiled code not used/);
+      await third.runtime.remove(fresh.sandbox.id);
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
   });
 
   test('sandboxes start in parallel, each with a uid of its own, and the daemon Sandbox class drives them unchanged', async () => {

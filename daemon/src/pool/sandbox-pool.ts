@@ -88,6 +88,8 @@ export class SandboxPool {
   /** Warm sandboxes wanted while awake, between `size` and `max`. */
   private target: number;
   private sleeping = false;
+  /** Until the first sandbox is warm (or failed to start), only it is started. */
+  private warmingFirst = true;
   /** Last lease, release or wake(): the idle timeout counts from here. */
   private lastActivity = Date.now();
   /** Last time a run found no warm sandbox: the target shrinks only when this is old. */
@@ -103,6 +105,13 @@ export class SandboxPool {
     const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
     promise.catch(() => undefined); // nobody may ask
     this.first = { promise, resolve, reject };
+    // The first sandbox starts alone: the daemon says ready once it is warm, and on a small machine
+    // the others starting beside it would only slow it down. The rest follow it at once.
+    const rest = (): void => {
+      this.warmingFirst = false;
+      this.applyTarget();
+    };
+    promise.then(rest, rest);
     const warm = Math.max(options.size, 0);
     this.target = warm;
     this.gate = new RunGate(Math.max(1, options.max - warm), options.queueMax);
@@ -119,7 +128,7 @@ export class SandboxPool {
           !sandbox.closed && (Date.now() - sandbox.readyAt < (options.freshMs ?? 30_000) || (await sandbox.ping(options.pingTimeoutMs ?? 2000))),
       },
       {
-        min: warm,
+        min: Math.min(warm, 1),
         max: Math.max(1, warm),
         testOnBorrow: true,
         autostart: true,
@@ -146,7 +155,8 @@ export class SandboxPool {
   /** Tells generic-pool how many warm sandboxes to keep now. */
   private applyTarget(): void {
     if (this.closing) return;
-    const warm = this.sleeping ? 0 : Math.max(0, Math.min(this.target, this.options.max - this.held));
+    const wanted = this.warmingFirst ? Math.min(this.target, 1) : this.target;
+    const warm = this.sleeping ? 0 : Math.max(0, Math.min(wanted, this.options.max - this.held));
     // A max of at least 1 lets a run that comes while the pool sleeps (or with size 0) get one.
     resizePool(this.pool, warm, Math.max(1, warm));
   }

@@ -59,8 +59,9 @@ async function openBwrap(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
   if (plan.kind === 'named' && plan.ignored.length > 0) log.warn({ ignored: plan.ignored }, `MCP_BRIDGE_IMAGE is set: ${plan.ignored.join(', ')} ignored`);
   const image = plan.kind === 'build' ? plan.build.tag : plan.kind === 'named' ? plan.image : PROFILE_TAGS.base;
   const builder = locateBuilder(options.env);
+  const cacheDir = bwrapCacheDir(config, options.env, process.getuid?.() === 0);
   const rootfs = await ensureRootfs({
-    cacheDir: bwrapCacheDir(config, options.env, process.getuid?.() === 0),
+    cacheDir,
     image,
     ...(builder ? { builder: builder.script } : {}),
     // Built from Debian packages when no engine has the image: the profile's and the user's packages too.
@@ -73,7 +74,7 @@ async function openBwrap(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
       rootfs: rootfs.dir,
       image,
       agentCommand: await bwrapAgentCommand(options.command),
-      precompile: await bwrapPrecompile(options.command),
+      precompile: { ...(await bwrapPrecompile(options.command)), cacheDir },
       limits: {
         memoryBytes: config.MCP_BRIDGE_MEMORY,
         pids: config.MCP_BRIDGE_PIDS,

@@ -3,9 +3,9 @@
 // bwrap runtime"): namespaces, a read-only root, sized tmpfs made non-executable by Landlock, no
 // capabilities, no_new_privs, the seccomp filter, cgroup limits, and never host uid 0.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { RuntimeInfo, SandboxDeath, SandboxRecord, SandboxRuntime, StartedSandbox } from '../runtime.js';
 import { cgroupDirs, cgroupProcsFiles, Cgroups, type CgroupLimits, type SandboxCgroup } from './cgroups.js';
@@ -43,8 +43,10 @@ export interface BwrapRuntimeOptions {
   /**
    * packages/sandbox/precompile.py's argv inside a sandbox (see bwrapPrecompile), and the
    * bundle it compiles (the bootstrap's argument): see precompile(). Absent: every sandbox compiles.
+   * `cacheDir`: where the compiled agent is kept for the next daemon on the same root fs (see
+   * agentCodeCacheFile); absent: each daemon compiles it once.
    */
-  precompile?: { command: string[]; bundle: string } | undefined;
+  precompile?: { command: string[]; bundle: string; cacheDir?: string | undefined } | undefined;
   limits: BwrapLimits;
   /** The daemon's state directory; records go to <stateDir>/bwrap. */
   stateDir: string;
@@ -68,6 +70,39 @@ const STDERR_TAIL = 2000;
 export const CODE_FD = 4;
 /** precompile.py's output is ~0.3 MB; anything near this is not it. */
 const MAX_CODE_BYTES = 16 * 1024 * 1024;
+
+/** precompile.py's output, by its header (the bootstrap checks the rest: the bundle's checksum and its Python). */
+function looksCompiled(data: Buffer): boolean {
+  return data.length <= MAX_CODE_BYTES && data.subarray(0, 17).toString('latin1') === 'mcp-agent-code 1 ' && data.indexOf(10) > 17;
+}
+
+const AGENT_CODE_PREFIX = 'agent-code-';
+
+/**
+ * The cache file of the agent compiled for `rootfs` (named by its image id, so by its Python) from
+ * this bundle and precompile command: any change of either is another name. Beside the root fs
+ * trees in the cache; ensureRootfs's prune removes it with its tree.
+ */
+export function agentCodeCacheFile(cacheDir: string, rootfs: string, spec: { command: string[]; bundle: string }): string {
+  const key = createHash('sha256').update(JSON.stringify([spec.command, spec.bundle])).digest('hex').slice(0, 16);
+  return join(cacheDir, `${AGENT_CODE_PREFIX}${basename(rootfs)}-${key}`);
+}
+
+/** Written whole or not at all (a rename), private to the daemon's user; older files for the same root fs go. */
+async function keepAgentCode(file: string, data: Buffer): Promise<void> {
+  const dir = dirname(file);
+  const aside = join(dir, `.${basename(file)}-${randomBytes(6).toString('hex')}`);
+  try {
+    await writeFile(aside, data, { mode: 0o600 });
+    await rename(aside, file);
+  } finally {
+    await rm(aside, { force: true });
+  }
+  const rootfsPart = basename(file).slice(0, basename(file).lastIndexOf('-') + 1);
+  for (const name of await readdir(dir)) {
+    if (name.startsWith(rootfsPart) && name !== basename(file)) await rm(join(dir, name), { force: true });
+  }
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const signalNumbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
@@ -120,6 +155,15 @@ export class BwrapRuntime implements SandboxRuntime {
     const spec = this.options.precompile;
     if (!spec) return false;
     const t0 = performance.now();
+    const cacheFile = spec.cacheDir !== undefined ? agentCodeCacheFile(spec.cacheDir, this.options.rootfs, spec) : undefined;
+    if (cacheFile) {
+      const cached = await readFile(cacheFile).catch(() => undefined);
+      if (cached && looksCompiled(cached)) {
+        this.code = cached;
+        this.options.log.info({ bytes: cached.length, ms: Math.round(performance.now() - t0), file: cacheFile }, 'agent precompiled for the sandboxes (from the cache)');
+        return true;
+      }
+    }
     const sandbox = await this.launch('precompile', spec.command, undefined, undefined, true);
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -143,11 +187,12 @@ export class BwrapRuntime implements SandboxRuntime {
       const data = await Promise.race([output, timeout]);
       const code = await Promise.race([live.exited, timeout]);
       const header = data.subarray(0, Math.max(0, data.indexOf(10))).toString('utf8');
-      if (code !== 0 || !header.startsWith('mcp-agent-code 1 ')) {
+      if (code !== 0 || !looksCompiled(data)) {
         throw new Error(`precompile.py exited with ${code}: ${live.stderrTail.trim() || header.slice(0, 200) || 'no output'}`);
       }
       this.code = data;
       this.options.log.info({ bytes: data.length, ms: Math.round(performance.now() - t0), python: header.split(' ').slice(4).join(' ') }, 'agent precompiled for the sandboxes');
+      if (cacheFile) await keepAgentCode(cacheFile, data).catch((err: unknown) => this.options.log.warn({ err, file: cacheFile }, 'the compiled agent could not be kept in the cache: the next daemon compiles it again'));
       return true;
     } finally {
       clearTimeout(timer);

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { access, chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { EnvConfig } from '@mcp-code-mode/protocol';
 import { BUILDER_LOCATIONS } from '../container/builder.js';
 
@@ -86,12 +86,16 @@ async function finish(dir: string): Promise<void> {
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
-/** Keeps only `keep` among the unpacked trees (and removes trees left half-made by a crash). */
+/**
+ * Keeps only `keep` among the unpacked trees (and removes trees left half-made by a crash), and
+ * the agent compiled for it (see agentCodeCacheFile): the code compiled for other trees goes too.
+ */
 async function prune(cacheDir: string, keep: string): Promise<void> {
+  const keptCode = `agent-code-${basename(keep)}-`;
   for (const name of await readdir(cacheDir)) {
-    if ((name.startsWith('rootfs-') || name.startsWith('.rootfs-')) && join(cacheDir, name) !== keep) {
-      await rm(join(cacheDir, name), { recursive: true, force: true });
-    }
+    const tree = (name.startsWith('rootfs-') || name.startsWith('.rootfs-')) && join(cacheDir, name) !== keep;
+    const code = name.startsWith('agent-code-') && !name.startsWith(keptCode);
+    if (tree || code) await rm(join(cacheDir, name), { recursive: true, force: true });
   }
 }
 

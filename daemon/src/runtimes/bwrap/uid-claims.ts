@@ -72,9 +72,11 @@ export class UidClaims {
     // uid's name, which fails when another claim (never empty) is already there.
     const aside = join(this.dir, `.new-${sandboxId}`);
     await mkdir(aside, { recursive: true });
+    // Read once: a claim running beside this one moves the cursor, and this walk must still try every uid.
+    const start = this.cursor;
     try {
       for (let i = 0; i < this.range.count; i++) {
-        const offset = (this.cursor + i) % this.range.count;
+        const offset = (start + i) % this.range.count;
         const uid = this.range.base + offset;
         const claim: UidClaim = { uid, stateDir: this.stateDir, sandboxId, pid: process.pid };
         await writeFile(join(aside, 'owner.json'), JSON.stringify(claim));
