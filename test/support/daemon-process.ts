@@ -33,7 +33,13 @@ export function exited(proc: ChildProcess): Promise<number | null> {
 }
 
 /** Starts `mcp-code-mode daemon` as a real process on its own state directory, and waits until it answers. */
-export async function startDaemonProcess(engine: TestEngine, extraEnv: Record<string, string> = {}, stateDir = mkdtempSync(join(tmpdir(), 'mcm-'))): Promise<DaemonHandle> {
+/** `pollMs`: how often it asks whether the daemon answers (the bench's start-up figures poll finely). */
+export async function startDaemonProcess(
+  engine: TestEngine,
+  extraEnv: Record<string, string> = {},
+  stateDir = mkdtempSync(join(tmpdir(), 'mcm-')),
+  pollMs = 100,
+): Promise<DaemonHandle> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -54,7 +60,7 @@ export async function startDaemonProcess(engine: TestEngine, extraEnv: Record<st
       proc.kill('SIGKILL');
       throw new Error(`daemon did not answer within 120 s:\n${log}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
   const handle: DaemonHandle = {
     stateDir,
@@ -82,12 +88,12 @@ export async function startDaemonProcess(engine: TestEngine, extraEnv: Record<st
 }
 
 /** Waits until the daemon's pool reports `warm` ready containers. */
-export async function waitWarm(client: ControlClient, warm: number, timeoutMs = 60_000): Promise<void> {
+export async function waitWarm(client: ControlClient, warm: number, timeoutMs = 60_000, pollMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const status = (await client.get('/v1/status')) as { pool: { warm: number } };
     if (status.pool.warm >= warm) return;
     if (Date.now() > deadline) throw new Error(`pool did not reach ${warm} warm containers: ${JSON.stringify(status)}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
