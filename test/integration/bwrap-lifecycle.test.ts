@@ -276,6 +276,40 @@ except BlockingIOError as e:
       assert.deepEqual(readdirSync(join(stateDir, 'bwrap')), []);
     });
   }
+
+  test('after SIGKILL of a daemon whose state directory is never opened again, the next daemon anywhere frees its uid claims and cgroups, and leaves live sandboxes alone', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'mcm-bwrap-gone-'));
+    const holder = spawn(process.execPath, ['--import', 'tsx', HOLDER, stateDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    holder.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    await eventually(() => out.includes('\n'), 'the holder to start its sandboxes', 60_000);
+    const made = JSON.parse(out) as { sandboxes: { id: string; uid: number; cgroups: string[] }[] };
+    holder.kill('SIGKILL');
+    await new Promise((resolve) => holder.once('exit', resolve));
+    for (const s of made.sandboxes) await eventually(() => pidsOfUid(s.uid).length === 0, `the processes of ${s.id} to end`);
+    rmSync(stateDir, { recursive: true, force: true });
+    for (const s of made.sandboxes) {
+      assert.ok(existsSync(join(DEFAULT_CLAIM_DIR, String(s.uid))), 'the dead daemon left its claims');
+      assert.ok(s.cgroups.length > 0 && s.cgroups.every((dir) => existsSync(dir)), 'and its cgroups');
+    }
+
+    const other = await open();
+    const live = await startAgent(other.runtime, 'slot-live');
+    const liveRes = other.runtime.resources(live.sandbox.id)!;
+    const swept = await other.runtime.sweepAbandoned(0);
+    for (const s of made.sandboxes) {
+      assert.ok(swept.uids.includes(s.uid), `uid ${s.uid} freed: ${JSON.stringify(swept)}`);
+      assert.ok(swept.cgroups.includes(s.id), `cgroups of ${s.id} removed`);
+      assert.ok(!existsSync(join(DEFAULT_CLAIM_DIR, String(s.uid))));
+      for (const dir of s.cgroups) assert.ok(!existsSync(dir), `cgroup ${dir} is left`);
+    }
+    // The sandbox of a live daemon keeps its claim and cgroups, and runs on.
+    assert.ok(!swept.uids.includes(liveRes.uid!) && !swept.cgroups.includes(live.sandbox.id));
+    for (const dir of liveRes.cgroups) assert.ok(existsSync(dir));
+    assert.equal((await live.run('print(6 * 7)')).stdout, '42\n');
+    await other.runtime.remove(live.sandbox.id);
+    assertGone(other, liveRes, live.sandbox.id);
+  });
 });
 
 describe('bwrap without cgroups', { skip, timeout: 120_000 }, () => {

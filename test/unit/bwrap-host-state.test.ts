@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { checkUidRange, overlappingSubids, UidClaims } from '../../daemon/src/runtimes/bwrap/uid-claims.ts';
+import { checkUidRange, overlappingSubids, pidAlive, UidClaims, uidsInUse } from '../../daemon/src/runtimes/bwrap/uid-claims.ts';
 import { RecordStore } from '../../daemon/src/runtimes/bwrap/records.ts';
 import { rootfsReachable } from '../../daemon/src/runtimes/bwrap/rootfs.ts';
 
@@ -24,6 +25,34 @@ test('uids are claimed one per sandbox, across daemons, and freed only by their 
   await a.releaseSandbox('bw-000000000005');
   assert.equal(await b.claim('bw-000000000006'), bUid);
   assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.')), []);
+});
+
+test('claims whose daemon is gone and whose uid no process uses are freed; a live daemon\'s, or one whose uid still runs, stay', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcm-claims-'));
+  const live = new UidClaims({ base: 300_000, count: 8 }, '/state/live', dir);
+  const ours = await live.claim('bw-000000000001');
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // an exited process: its pid is free
+  assert.equal(pidAlive(dead), false);
+  assert.equal(pidAlive(process.pid), true);
+  const write = (uid: number, pid: number, sandboxId: string): void => {
+    mkdirSync(join(dir, String(uid)));
+    writeFileSync(join(dir, String(uid), 'owner.json'), JSON.stringify({ uid, stateDir: '/state/gone', sandboxId, pid }));
+  };
+  write(300_005, dead, 'bw-000000000005');
+  write(300_006, dead, 'bw-000000000006'); // its daemon is gone, but something still runs as its uid
+  write(300_007, 1, 'bw-000000000007'); // pid 1 lives
+  mkdirSync(join(dir, '300004')); // being made: no owner yet
+  const freed = await live.reclaimAbandoned(pidAlive, async () => new Set([0, 300_006]));
+  assert.deepEqual(freed, [300_005]);
+  assert.deepEqual(readdirSync(dir).filter((n) => !n.startsWith('.')).sort(), [String(ours), '300004', '300006', '300007']);
+  assert.deepEqual([...(await live.heldSandboxes())].sort(), ['bw-000000000001', 'bw-000000000006', 'bw-000000000007']);
+  // Nothing to judge: /proc is not read.
+  assert.deepEqual(await new UidClaims({ base: 300_000, count: 8 }, '/state/x', mkdtempSync(join(tmpdir(), 'mcm-claims-'))).reclaimAbandoned(pidAlive, () => Promise.reject(new Error('read /proc'))), []);
+});
+
+test('uidsInUse reads the uids of the processes in /proc', async () => {
+  const uids = await uidsInUse();
+  assert.ok(uids.has(process.getuid!()), 'this process\'s own uid');
 });
 
 test('a daemon claims uids round robin: after the last one it claimed, not from the start of the range', async () => {

@@ -90,6 +90,13 @@ async function openBwrap(options: OpenRuntimeOptions): Promise<SandboxRuntime> {
     },
     host,
   );
+  // In the background: nothing of it is needed to start.
+  void runtime.sweepAbandoned().then(
+    ({ uids, cgroups }) => {
+      if (uids.length + cgroups.length > 0) log.info({ uids, cgroups: cgroups.length }, 'removed the uid claims and cgroups that bwrap sandboxes of dead daemons left');
+    },
+    (err: unknown) => log.warn({ err }, 'sweeping what the bwrap sandboxes of dead daemons left failed; the next daemon tries again'),
+  );
   // The daemon checks the pool's first sandbox before it says ready (see SandboxRuntime.selfTest).
   // Before the pool starts: one compile (~60 ms) instead of each first sandbox's own, side by side.
   await runtime.precompile();

@@ -298,6 +298,20 @@ export class BwrapRuntime implements SandboxRuntime {
   }
 
   /**
+   * What daemons killed with SIGKILL left that no daemon would remove (the next daemon on the same
+   * state directory does, from its records; a state directory never opened again keeps them): uid
+   * claims whose daemon is gone and whose uid no process uses, and the empty sandbox cgroups that
+   * no claim holds, older than `minAgeMs`. Only for a root daemon, whose sandboxes all have claims.
+   */
+  async sweepAbandoned(minAgeMs = 60_000): Promise<{ uids: number[]; cgroups: string[] }> {
+    const { uids, cgroups } = this.host;
+    if (!uids || !cgroups) return { uids: [], cgroups: [] };
+    const freed = await uids.reclaimAbandoned();
+    const held = await uids.heldSandboxes();
+    return { uids: freed, cgroups: await cgroups.sweepUnheld((name) => held.has(name), minAgeMs) };
+  }
+
+  /**
    * Kills every process of the sandbox and removes what it had: the cgroups, the record, the uid
    * claim. Without cgroups (limits opted out), the processes are found by the sandbox's uid.
    */

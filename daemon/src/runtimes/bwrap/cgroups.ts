@@ -1,7 +1,8 @@
 // Memory (no swap), pids and CPU limits of a bwrap sandbox: one cgroup per sandbox, on cgroup v1
 // (one directory per controller) or v2 (one directory), which is what Docker and Podman do for a
 // container. The cgroup is also how a sandbox is killed whole and how its OOM kill is seen.
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
+import { SANDBOX_ID } from './records.js';
 import { join } from 'node:path';
 
 export interface CgroupLimits {
@@ -257,6 +258,31 @@ export class Cgroups {
         }
       }
     }
+  }
+
+  /**
+   * Removes the sandbox cgroups (named like sandbox ids) that `held` does not claim, that hold no
+   * process and that were made at least `minAgeMs` ago (a sandbox being started has its cgroup
+   * before its processes): what daemons killed with SIGKILL left. Returns the names removed.
+   */
+  async sweepUnheld(held: (name: string) => boolean, minAgeMs: number): Promise<string[]> {
+    const parents = this.layout.version === 2 ? [this.layout.parent] : Object.values(this.layout.parents).filter((p): p is string => p !== undefined);
+    const names = new Set<string>();
+    for (const parent of parents) for (const name of await readdir(parent).catch(() => [] as string[])) if (SANDBOX_ID.test(name) && !held(name)) names.add(name);
+    const removed: string[] = [];
+    for (const name of names) {
+      const dirs = parents.map((parent) => join(parent, name));
+      let abandoned = true;
+      for (const dir of dirs) {
+        const made = await stat(dir).then((st) => st.mtimeMs, () => undefined);
+        if (made === undefined) continue;
+        if (Date.now() - made < minAgeMs || (await readOr(join(dir, 'cgroup.procs'), 'unreadable')).trim() !== '') abandoned = false;
+      }
+      if (!abandoned) continue;
+      for (const dir of dirs) await rmdir(dir).catch((err: unknown) => (isCode(err, 'ENOENT') ? undefined : Promise.reject(err)));
+      removed.push(name);
+    }
+    return removed;
   }
 
   /** Whether the kernel's OOM killer killed a process of this sandbox. */

@@ -5,6 +5,30 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** Whether a process with this pid exists (EPERM: it does, and is another user's). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The real and effective uids of every process in /proc (the sandboxes' uids among them while they run). */
+export async function uidsInUse(proc = '/proc'): Promise<Set<number>> {
+  const uids = new Set<number>();
+  const pids = (await readdir(proc)).filter((name) => /^\d+$/.test(name));
+  await Promise.all(
+    pids.map(async (pid) => {
+      const status = await readFile(join(proc, pid, 'status'), 'utf8').catch(() => '');
+      const line = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+      if (line) for (const uid of line.slice(1)) uids.add(Number(uid));
+    }),
+  );
+  return uids;
+}
+
 export interface UidRange {
   /** First uid (and gid) of the range. */
   base: number;
@@ -95,6 +119,47 @@ export class UidClaims {
     throw new Error(
       `all ${this.range.count} sandbox uids from ${this.range.base} are in use (see ${this.dir}); raise MCP_BRIDGE_BWRAP_UID_COUNT, or remove the claims of daemons that no longer run`,
     );
+  }
+
+  /**
+   * Frees the claims that no daemon will free: their daemon's process is gone and no process runs
+   * under their uid (a daemon killed with SIGKILL whose state directory no daemon opens again; one
+   * that does would free them itself). A claim of a live pid stays, even if that pid now belongs to
+   * another program: kept too long is safe, freed too early is not. Returns the uids freed.
+   */
+  async reclaimAbandoned(alive: (pid: number) => boolean = pidAlive, inUse: () => Promise<Set<number>> = () => uidsInUse()): Promise<number[]> {
+    let names: string[];
+    try {
+      names = (await readdir(this.dir)).filter((name) => /^\d+$/.test(name));
+    } catch {
+      return [];
+    }
+    const orphans: UidClaim[] = [];
+    for (const name of names) {
+      const claim = await readFile(join(this.dir, name, 'owner.json'), 'utf8').then((text) => JSON.parse(text) as UidClaim, () => undefined);
+      // A claim without a readable owner is being made or removed right now: not ours to judge.
+      if (claim && claim.uid === Number(name) && Number.isInteger(claim.pid) && claim.pid !== process.pid && !alive(claim.pid)) orphans.push(claim);
+    }
+    if (orphans.length === 0) return [];
+    const used = await inUse();
+    const freed: number[] = [];
+    for (const claim of orphans) {
+      if (used.has(claim.uid)) continue;
+      await rm(join(this.dir, String(claim.uid)), { recursive: true, force: true });
+      freed.push(claim.uid);
+    }
+    return freed;
+  }
+
+  /** The sandbox ids that hold a claim now, any daemon's (a claim being made or removed may be missed). */
+  async heldSandboxes(): Promise<Set<string>> {
+    const held = new Set<string>();
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => /^\d+$/.test(n))) {
+      const claim = await readFile(join(this.dir, name, 'owner.json'), 'utf8').then((text) => JSON.parse(text) as UidClaim, () => undefined);
+      if (claim && typeof claim.sandboxId === 'string') held.add(claim.sandboxId);
+    }
+    return held;
   }
 
   /** Frees whatever uid this sandbox holds: for a record written before its uid was (a daemon killed in between). */
