@@ -8,6 +8,8 @@ const N = Number(process.env.BENCH_N ?? 50);
 
 async function main(): Promise<void> {
   const t = await openTestRuntime();
+  // As the daemon does before its pool starts: every sandbox then runs the compiled agent.
+  if (!(await t.runtime.precompile())) throw new Error('the agent could not be precompiled');
   for (let i = 0; i < 3; i++) await t.runtime.remove((await startAgent(t.runtime)).sandbox.id); // warm the page cache
   const starts: number[] = [];
   const spawned: number[] = [];

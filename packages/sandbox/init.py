@@ -1,7 +1,8 @@
 """The sandbox's pid 1 on runtimes that bring no init of their own (bwrap): what docker-init (tini) is to a container.
 
 Run as: python3 -I -S -c "<this file>" COMMAND... (on bwrap behind noexec.py, so that pid 1 is under
-Landlock too). It starts COMMAND (the agent) as its one child, forwards to it every signal it is sent
+Landlock too). It starts COMMAND (the agent) as its one child (a `python3 -I -c PROGRAM` command of
+this same interpreter runs in the forked child itself, with no second interpreter start), forwards to it every signal it is sent
 (so SIGTERM to pid 1 stops the sandbox, as in a container, where bwrap's own pid 1 ignores it), reaps
 every orphan, and exits as its child did (128+N when signal N killed it); the kernel then kills what is
 left of the pid namespace. It holds no end of the agent's protocol channel (fds 0 and 1 go to
@@ -33,11 +34,76 @@ def exit_code(status):
     return os.WEXITSTATUS(status)
 
 
+# Flags of a `python3 ... -c PROGRAM` command that this interpreter (started -I -S) can honour itself.
+IN_PROCESS_FLAGS = frozenset(("-I", "-u", "-S"))
+
+
+def _which(name):
+    if "/" in name:
+        return name
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        path = os.path.join(directory, name)
+        if os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def in_process(argv):
+    """(program, args, site) when argv is `python3 [-I -u -S] -c PROGRAM ARGS...` for this very
+    interpreter, with -I (the isolation this one has): the child then runs PROGRAM itself, without
+    a second interpreter start (~40 ms of CPU per sandbox). Else None: the child execs argv."""
+    if "-c" not in argv:
+        return None
+    c = argv.index("-c")
+    flags = argv[1:c]
+    if c + 1 >= len(argv) or "-I" not in flags or not set(flags) <= IN_PROCESS_FLAGS:
+        return None
+    found = _which(argv[0])
+    if found is None or os.path.realpath(found) != os.path.realpath(sys.executable):
+        return None
+    return argv[c + 1], argv[c + 2:], "-S" not in flags
+
+
+def run_in_process(program, args, site):
+    """What `python3 -I -c PROGRAM ARGS...` runs, in this (forked) interpreter: as its -c program, in a
+    fresh __main__, with the site packages unless -S; exits as that interpreter would."""
+    sys.argv[:] = ["-c"] + args
+    code = 0
+    try:
+        if site:
+            import site as site_module
+
+            site_module.main()
+        exec(compile(program, "<string>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            sys.stderr.write("%s\n" % (exc.code,))
+            code = 1
+    except BaseException:  # noqa: BLE001 - reported as the interpreter would, then exit 1
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(code & 0xFF)
+
+
 def spawn(argv, env):
+    program = in_process(argv)
     pid = os.fork()
     if pid == 0:
         try:
             signal.pthread_sigmask(signal.SIG_SETMASK, [])
+            if program is not None:
+                # SIGPIPE and SIGXFSZ stay ignored, as Python itself sets them at its start.
+                os.environ.pop("PWD", None)
+                run_in_process(*program)
             for sig in RESET_IN_CHILD:
                 signal.signal(sig, signal.SIG_DFL)
             os.execvpe(argv[0], argv, env)

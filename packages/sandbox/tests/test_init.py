@@ -84,6 +84,36 @@ class InitTest(unittest.TestCase):
         ignored = (1 << (signal.SIGPIPE - 1)) | (1 << (signal.SIGXFSZ - 1))
         self.assertEqual(done.stdout.strip(), "['SigBlk:\\t%016x', 'SigIgn:\\t%016x'] False" % (0, ignored))
 
+    def test_a_python_isolated_program_runs_in_the_forked_child_as_its_own_interpreter_would(self):
+        code = (
+            "import os, sys; s = open('/proc/self/status').read(); cmdline = open('/proc/self/cmdline', 'rb').read();"
+            "print(sys.argv, __name__, 'PWD' in os.environ, any(p.endswith('-packages') for p in sys.path));"
+            "print([l for l in s.splitlines() if l.startswith(('SigBlk', 'SigIgn'))], %r.encode() in cmdline);"
+            "sys.exit(int(sys.argv[1]))" % INIT
+        )
+        done = subprocess.run([sys.executable, "-I", "-S", INIT, sys.executable, "-I", "-u", "-c", code, "4", "x"], capture_output=True, text=True, timeout=30, env={**os.environ, "PWD": "/"})
+        self.assertEqual(done.returncode, 4, done.stderr)
+        ignored = (1 << (signal.SIGPIPE - 1)) | (1 << (signal.SIGXFSZ - 1))
+        site = any(p.endswith("-packages") for p in subprocess.run([sys.executable, "-I", "-c", "import sys; print(sys.path)"], capture_output=True, text=True).stdout.split("'"))
+        self.assertEqual(
+            done.stdout.splitlines(),
+            ["['-c', '4', 'x'] __main__ False %s" % site, "['SigBlk:\\t%016x', 'SigIgn:\\t%016x'] True" % (0, ignored)],
+        )
+
+    def test_an_in_process_program_that_raises_or_exits_with_a_message_ends_as_python_would(self):
+        raised = subprocess.run([sys.executable, "-I", "-S", INIT, sys.executable, "-I", "-c", "raise ValueError('boom')"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(raised.returncode, 1)
+        self.assertIn("ValueError: boom", raised.stderr)
+        said = subprocess.run([sys.executable, "-I", "-S", INIT, sys.executable, "-I", "-S", "-c", "import sys; print('out'); sys.exit('no way')"], capture_output=True, text=True, timeout=30)
+        self.assertEqual((said.returncode, said.stdout, said.stderr), (1, "out\n", "no way\n"))
+
+    def test_other_commands_are_execd(self):
+        # Without -I (or with a flag this interpreter does not have) the command gets an interpreter of its own.
+        done = subprocess.run([sys.executable, "-I", "-S", INIT, sys.executable, "-S", "-c", "import sys; print(sys.flags.isolated)"], capture_output=True, text=True, timeout=30)
+        self.assertEqual((done.returncode, done.stdout), (0, "0\n"))
+        done = subprocess.run([sys.executable, "-I", "-S", INIT, sys.executable, "-I", "-O", "-c", "import sys; print(sys.flags.optimize)"], capture_output=True, text=True, timeout=30)
+        self.assertEqual((done.returncode, done.stdout), (0, "1\n"))
+
     def test_init_holds_no_end_of_the_channel_once_the_child_runs(self):
         init = start("sleep", "600", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         child = None
