@@ -133,9 +133,9 @@ async function run(daemon: DaemonHandle): Promise<[number, number]> {
 export async function measureRuntimes(engines: TestEngine[], runtimes: string[], n: number, log: (line: string) => void): Promise<RuntimesResult> {
   const figures: Record<string, RuntimeFigures> = Object.fromEntries(runtimes.map((r) => [r, {}]));
 
-  // Cold start: daemon start to its first warm sandbox, three times each, in turns.
+  // Cold start: daemon start to its first warm sandbox, five times each, in turns (the spread between starts here is ±100 ms).
   const cold: Record<string, number[]> = Object.fromEntries(runtimes.map((r) => [r, []]));
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     for (const runtime of runtimes) {
       const t0 = performance.now();
       const daemon = await daemonOn(runtime, engines, {}, 5);
@@ -342,15 +342,15 @@ const TARGETS: Target[] = [
     runtime: 'bwrap',
     limit: '≤ 30 ms',
     measure: atMost((x) => x.backToBackMs?.median, 30, msFixed(1)),
-    why: 'each run uses up a single-use sandbox, and one sandbox costs ~140 ms of CPU on this 2-core machine (the agent\'s Python start and imports ~70 ms even with the precompiled agent, the init\'s Python ~17 ms, Landlock prelude, launcher, namespaces, cgroups; ~22 ms in the daemon): the refill rate bounds it',
-    close: 'a fork server: one warm Python with the agent imported that forks each sandbox\'s agent into fresh namespaces (not done: the uid, cgroup and Landlock set-up would move into that process); short of that, a small static init instead of init.py',
+    why: 'each run uses up a single-use sandbox, and a run costs ~130-145 ms of CPU on this 2-core machine, measured over 60 back-to-back runs (`/proc/stat` and the daemon\'s `/proc/<pid>/stat`): ~18 ms in the daemon (of it ~4 ms forking the launcher, the rest the records, uid claim and cgroup files), the rest the sandbox: one Python (the init, its Landlock prelude and, forked from it since this stop, the agent) whose start and agent imports (asyncio with ssl ~30 ms) are most of it, then the launcher, bwrap and the namespaces; the refill rate bounds it',
+    close: 'a fork server: one warm Python with the agent imported that forks each sandbox\'s agent into fresh namespaces (not done: the uid, cgroup and Landlock set-up would move into that process, and each sandbox would share its parent\'s memory image); short of that, an agent that imports asyncio only when code needs it',
   },
   {
     what: 'burst of 50 concurrent runs: runs/s',
     runtime: 'bwrap',
     limit: '≥ 40/s, p50 ≤ 0.6 s, 0 failures',
     measure: (x) => (x.burst ? { shown: `${x.burst.perSecond}/s, p50 ${x.burst.p50Ms.toFixed(0)} ms, ${x.burst.failures} failures`, met: x.burst.perSecond >= 40 && x.burst.p50Ms <= 600 && x.burst.failures === 0 } : undefined),
-    why: 'the same CPU bound: 2 cores / ~140 ms of CPU per run (sandbox start, run, removal) ≈ 14-16 runs a second',
+    why: 'the same CPU bound: 2 cores / ~130-145 ms of CPU per run (sandbox start, run, removal) ≈ 14-17 runs a second',
     close: 'as for back to back: sandboxes that cost ~50 ms of CPU (a fork server)',
   },
   {
