@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { checkUidRange, overlappingSubids, pidAlive, UidClaims, uidsInUse } from '../../daemon/src/runtimes/bwrap/uid-claims.ts';
+import { pidAlive } from '@mcp-code-mode/client';
+import { checkUidRange, overlappingSubids, UidClaims, uidsInUse } from '../../daemon/src/runtimes/bwrap/uid-claims.ts';
 import { RecordStore } from '../../daemon/src/runtimes/bwrap/records.ts';
 import { rootfsReachable } from '../../daemon/src/runtimes/bwrap/rootfs.ts';
 

@@ -88,8 +88,6 @@ export class SandboxPool {
   /** Warm sandboxes wanted while awake, between `size` and `max`. */
   private target: number;
   private sleeping = false;
-  /** Until the first sandbox is warm (or failed to start), only it is started. */
-  private warmingFirst = true;
   /** Last lease, release or wake(): the idle timeout counts from here. */
   private lastActivity = Date.now();
   /** Last time a run found no warm sandbox: the target shrinks only when this is old. */
@@ -107,10 +105,7 @@ export class SandboxPool {
     this.first = { promise, resolve, reject };
     // The first sandbox starts alone: the daemon says ready once it is warm, and on a small machine
     // the others starting beside it would only slow it down. The rest follow it at once.
-    const rest = (): void => {
-      this.warmingFirst = false;
-      this.applyTarget();
-    };
+    const rest = (): void => this.applyTarget();
     promise.then(rest, rest);
     const warm = Math.max(options.size, 0);
     this.target = warm;
@@ -150,6 +145,11 @@ export class SandboxPool {
   /** Sandboxes held by runs and sessions or being removed: warm ones fit in what `max` leaves. */
   private get held(): number {
     return this.leased.size + this.retiring.size;
+  }
+
+  /** Until the first sandbox is warm (or failed to start), only it is started. */
+  private get warmingFirst(): boolean {
+    return this.created === 0 && this.failedStarts === 0;
   }
 
   /** Tells generic-pool how many warm sandboxes to keep now. */

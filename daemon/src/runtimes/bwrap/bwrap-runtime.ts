@@ -10,11 +10,11 @@ import type { Logger } from 'pino';
 import type { RuntimeInfo, SandboxDeath, SandboxRecord, SandboxRuntime, StartedSandbox } from '../runtime.js';
 import { cgroupDirs, cgroupProcsFiles, Cgroups, type CgroupLimits, type SandboxCgroup } from './cgroups.js';
 import { bwrapArgs, LAUNCHER_ENV, launcherArgv, SECCOMP_FD } from './launch.js';
-import { rootfsReachable } from './rootfs.js';
+import { AGENT_CODE_PREFIX, rootfsReachable } from './rootfs.js';
 import { RecordStore, SANDBOX_ID, type SandboxRecordFile } from './records.js';
 import { encodeFilter, sandboxFilter } from './seccomp-bpf.js';
 import { FrameDecoder } from '../../wire/frames.js';
-import { UidClaims } from './uid-claims.js';
+import { processUids, UidClaims } from './uid-claims.js';
 
 export interface BwrapLimits extends CgroupLimits {
   tmpfsBytes: number;
@@ -75,8 +75,6 @@ const MAX_CODE_BYTES = 16 * 1024 * 1024;
 function looksCompiled(data: Buffer): boolean {
   return data.length <= MAX_CODE_BYTES && data.subarray(0, 17).toString('latin1') === 'mcp-agent-code 1 ' && data.indexOf(10) > 17;
 }
-
-const AGENT_CODE_PREFIX = 'agent-code-';
 
 /**
  * The cache file of the agent compiled for `rootfs` (named by its image id, so by its Python) from
@@ -394,13 +392,7 @@ export class BwrapRuntime implements SandboxRuntime {
 export async function killUid(uid: number, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const pids: number[] = [];
-    for (const name of await readdir('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      const status = await readFile(`/proc/${name}/status`, 'utf8').catch(() => '');
-      const m = /^Uid:\s+(\d+)/m.exec(status);
-      if (m && Number(m[1]) === uid) pids.push(Number(name));
-    }
+    const pids = (await processUids()).filter((row) => row.real === uid).map((row) => row.pid);
     if (pids.length === 0) return;
     for (const pid of pids) {
       try {

@@ -84,6 +84,9 @@ async function finish(dir: string): Promise<void> {
   });
 }
 
+/** The compiled agents in the cache, each named by its root fs (see agentCodeCacheFile in bwrap-runtime.ts). */
+export const AGENT_CODE_PREFIX = 'agent-code-';
+
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
 /**
@@ -91,10 +94,10 @@ const exists = (path: string): Promise<boolean> => access(path).then(() => true,
  * the agent compiled for it (see agentCodeCacheFile): the code compiled for other trees goes too.
  */
 async function prune(cacheDir: string, keep: string): Promise<void> {
-  const keptCode = `agent-code-${basename(keep)}-`;
+  const keptCode = `${AGENT_CODE_PREFIX}${basename(keep)}-`;
   for (const name of await readdir(cacheDir)) {
     const tree = (name.startsWith('rootfs-') || name.startsWith('.rootfs-')) && join(cacheDir, name) !== keep;
-    const code = name.startsWith('agent-code-') && !name.startsWith(keptCode);
+    const code = name.startsWith(AGENT_CODE_PREFIX) && !name.startsWith(keptCode);
     if (tree || code) await rm(join(cacheDir, name), { recursive: true, force: true });
   }
 }

@@ -4,29 +4,24 @@
 // (RLIMIT_NPROC) and signals from one sandbox off every other, across all daemons of the machine.
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pidAlive } from '@mcp-code-mode/client';
 
-/** Whether a process with this pid exists (EPERM: it does, and is another user's). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Every process in /proc with its real and effective uid. */
+export async function processUids(proc = '/proc'): Promise<{ pid: number; real: number; effective: number }[]> {
+  const pids = (await readdir(proc)).filter((name) => /^\d+$/.test(name));
+  const rows = await Promise.all(
+    pids.map(async (pid) => {
+      const status = await readFile(join(proc, pid, 'status'), 'utf8').catch(() => '');
+      const line = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+      return line ? { pid: Number(pid), real: Number(line[1]), effective: Number(line[2]) } : undefined;
+    }),
+  );
+  return rows.filter((row) => row !== undefined);
 }
 
 /** The real and effective uids of every process in /proc (the sandboxes' uids among them while they run). */
 export async function uidsInUse(proc = '/proc'): Promise<Set<number>> {
-  const uids = new Set<number>();
-  const pids = (await readdir(proc)).filter((name) => /^\d+$/.test(name));
-  await Promise.all(
-    pids.map(async (pid) => {
-      const status = await readFile(join(proc, pid, 'status'), 'utf8').catch(() => '');
-      const line = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
-      if (line) for (const uid of line.slice(1)) uids.add(Number(uid));
-    }),
-  );
-  return uids;
+  return new Set((await processUids(proc)).flatMap((row) => [row.real, row.effective]));
 }
 
 export interface UidRange {
@@ -128,18 +123,9 @@ export class UidClaims {
    * another program: kept too long is safe, freed too early is not. Returns the uids freed.
    */
   async reclaimAbandoned(alive: (pid: number) => boolean = pidAlive, inUse: () => Promise<Set<number>> = () => uidsInUse()): Promise<number[]> {
-    let names: string[];
-    try {
-      names = (await readdir(this.dir)).filter((name) => /^\d+$/.test(name));
-    } catch {
-      return [];
-    }
-    const orphans: UidClaim[] = [];
-    for (const name of names) {
-      const claim = await readFile(join(this.dir, name, 'owner.json'), 'utf8').then((text) => JSON.parse(text) as UidClaim, () => undefined);
-      // A claim without a readable owner is being made or removed right now: not ours to judge.
-      if (claim && claim.uid === Number(name) && Number.isInteger(claim.pid) && claim.pid !== process.pid && !alive(claim.pid)) orphans.push(claim);
-    }
+    const orphans = (await this.readClaims()).filter(
+      ({ name, claim }) => claim.uid === Number(name) && Number.isInteger(claim.pid) && claim.pid !== process.pid && !alive(claim.pid),
+    ).map(({ claim }) => claim);
     if (orphans.length === 0) return [];
     const used = await inUse();
     const freed: number[] = [];
@@ -153,13 +139,21 @@ export class UidClaims {
 
   /** The sandbox ids that hold a claim now, any daemon's (a claim being made or removed may be missed). */
   async heldSandboxes(): Promise<Set<string>> {
-    const held = new Set<string>();
+    return new Set((await this.readClaims()).map(({ claim }) => claim.sandboxId).filter((id) => typeof id === 'string'));
+  }
+
+  /**
+   * Every claim (by its directory's name) whose owner file reads whole. A claim without a readable
+   * owner is being made or removed right now: not ours to judge.
+   */
+  private async readClaims(): Promise<{ name: string; claim: UidClaim }[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
+    const claims: { name: string; claim: UidClaim }[] = [];
     for (const name of names.filter((n) => /^\d+$/.test(n))) {
       const claim = await readFile(join(this.dir, name, 'owner.json'), 'utf8').then((text) => JSON.parse(text) as UidClaim, () => undefined);
-      if (claim && typeof claim.sandboxId === 'string') held.add(claim.sandboxId);
+      if (claim) claims.push({ name, claim });
     }
-    return held;
+    return claims;
   }
 
   /** Frees whatever uid this sandbox holds: for a record written before its uid was (a daemon killed in between). */
