@@ -7,8 +7,15 @@ export interface ProgressUpdate {
 export interface ProgressOptions {
   /** Sends one notification; failures (a closed transport) are the sender's to swallow. */
   send: (update: ProgressUpdate) => void;
-  /** Quiet time between two notifications; chunks in between are merged into the next one. */
+  /**
+   * Quiet time between two notifications, and from the start of the run to the first one; chunks
+   * in between are merged into the next one. A run shorter than this sends none.
+   */
   intervalMs?: number;
+  /**
+   * How long the answer is held back after the last notification (see `settle()`); default 100 ms.
+   */
+  settleMs?: number;
   /** The message carries the output so far, cut to its last `maxMessageChars` characters. */
   maxMessageChars?: number;
   setTimer?: (fn: () => void, ms: number) => { unref?: () => void };
@@ -17,22 +24,34 @@ export interface ProgressOptions {
 
 /**
  * Turns a run's output chunks into progress notifications carrying the output lines so far.
- * The first chunk goes out at once; later ones are merged so that a chatty loop cannot flood the
- * client. Nothing is sent after `stop()`, so no notification follows the tool's answer.
+ * Chunks are merged so that a chatty loop cannot flood the client, and a short run sends none.
+ * Nothing is sent after `stop()`, so no notification follows the tool's answer.
+ *
+ * Why the answer waits a little after the last notification (`settle()`): the MCP TypeScript SDK
+ * (in Claude Code, among others) handles a notification one microtask later than a response that
+ * came in the same read, and the response removes the request's progress handler first; the client
+ * then logs "Received a progress notification for an unknown token" as a protocol error although
+ * the notification was sent first. A notification and the answer written some milliseconds apart
+ * reach the client in separate reads.
  */
 export class ProgressReporter {
   private text = '';
   private sent = 0;
-  private lastSentAt = -Infinity;
+  /** The run's start counts as a notification: the first one waits an interval too. */
+  private lastSentAt: number;
   private timer: unknown;
   private stopped = false;
+  private notified = false;
   private readonly intervalMs: number;
+  private readonly settleMs: number;
   private readonly maxChars: number;
   private readonly setTimer: NonNullable<ProgressOptions['setTimer']>;
   private readonly clearTimer: NonNullable<ProgressOptions['clearTimer']>;
 
   constructor(private readonly options: ProgressOptions, private readonly now: () => number = Date.now) {
     this.intervalMs = options.intervalMs ?? 200;
+    this.settleMs = options.settleMs ?? 100;
+    this.lastSentAt = now();
     this.maxChars = options.maxMessageChars ?? 4000;
     this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = options.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout));
@@ -59,6 +78,7 @@ export class ProgressReporter {
   note(text: string): void {
     if (this.stopped) return;
     this.lastSentAt = this.now();
+    this.notified = true;
     this.sent++;
     this.options.send({ progress: this.sent, message: text });
   }
@@ -75,6 +95,7 @@ export class ProgressReporter {
   private flush(): void {
     if (this.stopped) return;
     this.lastSentAt = this.now();
+    this.notified = true;
     this.sent++;
     this.options.send({ progress: this.sent, message: this.message() });
   }
@@ -83,5 +104,15 @@ export class ProgressReporter {
     this.stopped = true;
     if (this.timer !== undefined) this.clearTimer(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * Stops, then how long the answer should wait so that it is not written within `settleMs` of
+   * the last notification (0 when none was sent, or long enough ago).
+   */
+  settle(): number {
+    this.stop();
+    if (!this.notified) return 0;
+    return Math.max(0, this.lastSentAt + this.settleMs - this.now());
   }
 }

@@ -35,7 +35,10 @@ export interface ShimDeps {
   /** Makes sure a daemon answers (starting one if allowed); throws a ControlError saying why not. */
   ensureDaemon: () => Promise<void>;
   version: string;
+  /** Progress notifications: the quiet time between two, and from the start to the first (default 200 ms). */
   progressIntervalMs?: number;
+  /** How long an answer waits after the last progress notification (default 100 ms; see ProgressReporter). */
+  progressSettleMs?: number;
   /** How long a run refused by a stopping daemon waits for the next one (default 30 s). */
   restartWaitMs?: number;
   /** The daemon's server index; without one the model is told there is none (tests of other parts). */
@@ -189,6 +192,7 @@ export function createShimServer(deps: ShimDeps): Server {
         ? undefined
         : new ProgressReporter({
             intervalMs: deps.progressIntervalMs ?? 200,
+            ...(deps.progressSettleMs !== undefined ? { settleMs: deps.progressSettleMs } : {}),
             send: ({ progress: value, message }) =>
               void extra
                 .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: value, message } })
@@ -213,11 +217,18 @@ export function createShimServer(deps: ShimDeps): Server {
         : {}),
     };
     try {
-      return toToolResult(await runWithAutostart(deps, call, options), structured);
-    } catch (err) {
-      // A cancelled request gets no answer (the SDK drops it); the daemon has already killed the run.
-      if (extra.signal.aborted) throw err;
-      return failureResult(err, Date.now() - started, structured);
+      let answer: CallToolResult;
+      try {
+        answer = toToolResult(await runWithAutostart(deps, call, options), structured);
+      } catch (err) {
+        // A cancelled request gets no answer (the SDK drops it); the daemon has already killed the run.
+        if (extra.signal.aborted) throw err;
+        answer = failureResult(err, Date.now() - started, structured);
+      }
+      // Not in the same read as the last progress notification (see ProgressReporter).
+      const wait = progress?.settle() ?? 0;
+      if (wait > 0) await delay(wait);
+      return answer;
     } finally {
       progress?.stop();
       // The first run may have started the daemon: now the index can be had.

@@ -24,11 +24,14 @@ function fakeTime() {
   };
 }
 
-test('the first chunk goes out at once; chunks within the interval are merged into one later notification', () => {
+test('the first chunk waits an interval from the start; chunks within the interval are merged into one later notification', () => {
   const time = fakeTime();
   const sent: ProgressUpdate[] = [];
   const p = new ProgressReporter({ send: (u) => sent.push(u), intervalMs: 200, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
+  time.advance(150);
   p.add('stdout', 'a\n');
+  assert.deepEqual(sent, [], 'nothing before the run has lasted an interval');
+  time.advance(50);
   assert.deepEqual(sent, [{ progress: 1, message: 'a' }]);
   time.advance(50);
   p.add('stdout', 'b\n');
@@ -41,10 +44,46 @@ test('the first chunk goes out at once; chunks within the interval are merged in
   assert.deepEqual(sent[2], { progress: 3, message: 'a\nb\nc\n[stderr] oops\n[stderr] again' });
 });
 
+test('a run shorter than the interval sends nothing, and its answer does not wait', () => {
+  const time = fakeTime();
+  const sent: ProgressUpdate[] = [];
+  const p = new ProgressReporter({ send: (u) => sent.push(u), intervalMs: 200, settleMs: 100, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
+  p.add('stdout', 'a\n');
+  time.advance(20);
+  assert.equal(p.settle(), 0);
+  time.advance(1000);
+  assert.deepEqual(sent, []);
+});
+
+test('settle(): the answer waits until settleMs after the last notification, and nothing is sent after it', () => {
+  const time = fakeTime();
+  const sent: ProgressUpdate[] = [];
+  const p = new ProgressReporter({ send: (u) => sent.push(u), intervalMs: 200, settleMs: 100, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
+  time.advance(300);
+  p.add('stdout', 'a\n');
+  assert.equal(sent.length, 1);
+  time.advance(30);
+  p.add('stdout', 'b\n');
+  assert.equal(p.settle(), 70);
+  time.advance(1000);
+  assert.equal(sent.length, 1, 'the merged chunk that was waiting is dropped');
+  // A notification long enough ago: no wait.
+  const q = new ProgressReporter({ send: (u) => sent.push(u), intervalMs: 0, settleMs: 100, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
+  q.note('waiting for approval');
+  time.advance(150);
+  assert.equal(q.settle(), 0);
+  // An approval note counts as a notification as well.
+  const r = new ProgressReporter({ send: (u) => sent.push(u), intervalMs: 200, settleMs: 100, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
+  r.note('waiting for approval');
+  time.advance(10);
+  assert.equal(r.settle(), 90);
+});
+
 test('nothing is sent after stop(), not even a merged chunk that was waiting', () => {
   const time = fakeTime();
   const sent: ProgressUpdate[] = [];
   const p = new ProgressReporter({ send: (u) => sent.push(u), intervalMs: 200, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
+  time.advance(200);
   p.add('stdout', 'a\n');
   p.add('stdout', 'b\n');
   p.stop();
