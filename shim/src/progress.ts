@@ -108,11 +108,13 @@ export class ProgressReporter {
 
   /**
    * Stops, then how long the answer should wait so that it is not written within `settleMs` of
-   * the last notification (0 when none was sent, or long enough ago).
+   * the last notification: undefined when none was sent (no wait at all), else the milliseconds
+   * left, 0 when it was long enough ago (still a timer: where stdout is written asynchronously
+   * the notification may yet sit in the write queue, and a turn of the event loop flushes it).
    */
-  settle(): number {
+  settle(): number | undefined {
     this.stop();
-    if (!this.notified) return 0;
+    if (!this.notified) return undefined;
     return Math.max(0, this.lastSentAt + this.settleMs - this.now());
   }
 }

@@ -226,8 +226,8 @@ export function createShimServer(deps: ShimDeps): Server {
         answer = failureResult(err, Date.now() - started, structured);
       }
       // Not in the same read as the last progress notification (see ProgressReporter).
-      const wait = progress?.settle() ?? 0;
-      if (wait > 0) await delay(wait);
+      const wait = progress?.settle();
+      if (wait !== undefined) await delay(wait);
       return answer;
     } finally {
       progress?.stop();
