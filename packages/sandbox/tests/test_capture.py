@@ -28,6 +28,7 @@ SCRIPT = textwrap.dedent(
     print("to stdout")
     os.write(2, b"raw stderr\\n")
     dropped = capture.finish()
+    capture.release()
     json.dump({"seen": seen, "dropped": dropped, "fds_left": sorted(int(fd) for fd in os.listdir("/proc/self/fd"))}, report)
     report.close()
     """

@@ -57,7 +57,9 @@ class _Pump(threading.Thread):
     """Reads one pipe and forwards its first ``limit`` bytes; counts the rest as dropped.
 
     It may start before its run (``OutputCapture.prepare``): nothing writes into the pipe until the
-    run begins, and ``emit`` and ``limit`` are set by then.
+    run begins, and ``emit`` and ``limit`` are set by then. At the end of the run the main thread
+    takes what is left itself (``take_rest``), under the same lock as the pump's reads, so that
+    the answer waits for no thread hand-off; the pump ends when woken afterwards.
     """
 
     def __init__(self, name: str, read_fd: int, wake_fd: int, diag: Callable[[str], None]):
@@ -69,6 +71,8 @@ class _Pump(threading.Thread):
         self._diag = diag
         self._room = 0
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._lock = threading.Lock()
+        self._done = False  # the rest has been taken (or the pipe ended): nothing more to read
         self.dropped = 0
 
     def aim(self, emit: Emit, limit: int) -> None:
@@ -87,27 +91,41 @@ class _Pump(threading.Thread):
         poller.register(self._wake_fd, select.POLLIN)
         while True:
             ready = dict(poller.poll())
-            if self._wake_fd in ready:
-                self._drain()
-                break
-            data = os.read(self.read_fd, _READ_BYTES)
-            if not data:
-                break  # every writer closed its end (e.g. the code closed fd 1)
-            self._take(data)
-        self._forward(self._decoder.decode(b"", final=True))
-
-    def _drain(self) -> None:
-        os.set_blocking(self.read_fd, False)
-        budget = _DRAIN_BUDGET_BYTES
-        while budget > 0:
-            try:
+            with self._lock:
+                if self._done or self._wake_fd in ready:
+                    return
                 data = os.read(self.read_fd, _READ_BYTES)
-            except BlockingIOError:
+                if not data:  # every writer closed its end (e.g. the code closed fd 1)
+                    self._end()
+                    return
+                self._take(data)
+
+    def take_rest(self, timeout: Optional[float] = None) -> None:
+        """From the main thread, once the run's buffers are flushed: forward what the pipe holds now.
+        ``timeout`` bounds the wait for a pump that is forwarding (for a process on its way out)."""
+        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
+            return
+        try:
+            if self._done:
                 return
-            if not data:
-                return
-            budget -= len(data)
-            self._take(data)
+            os.set_blocking(self.read_fd, False)
+            budget = _DRAIN_BUDGET_BYTES
+            while budget > 0:
+                try:
+                    data = os.read(self.read_fd, _READ_BYTES)
+                except BlockingIOError:
+                    break
+                if not data:
+                    break
+                budget -= len(data)
+                self._take(data)
+            self._end()
+        finally:
+            self._lock.release()
+
+    def _end(self) -> None:
+        self._done = True
+        self._forward(self._decoder.decode(b"", final=True))
 
     def _take(self, data: bytes) -> None:
         kept = data[: max(self._room, 0)]
@@ -157,6 +175,8 @@ class _Prepared:
         # Earlier code may have closed fds 0-2 (even after its run, from a thread). Occupying
         # them first keeps the pipes below from landing on them.
         null_stdio()
+        # The run's sys.stdin, on fd 0 (/dev/null now as when the run starts): made here, off the run's clock.
+        self.stdin = open(0, "r", encoding="utf-8", closefd=False)
         self.wake = list(os.pipe())
         self.write_fds: List[int] = []
         self.pumps: List[_Pump] = []
@@ -202,7 +222,8 @@ class _Prepared:
 
 class OutputCapture:
     """Owns fds 1 and 2 during one run: ``prepare`` ahead of time (optional, it only saves time),
-    ``start`` before the code, ``finish`` after it. One capture serves one run."""
+    ``start`` before the code, ``finish`` after it, ``release`` once the answer is sent. One
+    capture serves one run."""
 
     def __init__(self, diag: Callable[[str], None]) -> None:
         self._diag = diag
@@ -222,30 +243,34 @@ class OutputCapture:
             ready = _Prepared(self._diag)
         else:
             null_stdio()  # fds 0-2 may have been closed since it was prepared
-        sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
+        sys.stdin = ready.stdin
         ready.attach(emit, limit)
         self._running = ready
         sys.stdout = text_stream(1, "<stdout>")
         sys.stderr = text_stream(2, "<stderr>")
 
     def finish(self, timeout: Optional[float] = None) -> Dict[str, int]:
-        """Flush, drain, detach; returns the bytes dropped per stream. ``timeout`` bounds the wait
-        for each pump (for a process on its way out, which must not hang)."""
-        running, self._running = self._running, None
+        """Flush, take what the pipes hold, detach; returns the bytes dropped per stream. The pumps
+        and pipes are let go by ``release``, which the answer need not wait for. ``timeout`` bounds
+        the wait for each pump (for a process on its way out, which must not hang)."""
+        running = self._running
         assert running is not None, "finish() without start()"
         for stream in _distinct(sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             try:
                 stream.flush()
             except (OSError, ValueError) as exc:  # the code closed the stream or its fd
                 self._diag("could not flush %r at the end of the run: %s" % (stream, exc))
-        os.write(running.wake[1], b"!")
         for pump in running.pumps:
-            pump.join(timeout)
+            pump.take_rest(timeout)
         # From now on stray writes (lingering threads, children) go nowhere instead of EPIPE.
         null_stdio()
-        for fd in running.fds():
-            os.close(fd)
         return {pump.stream: pump.dropped for pump in running.pumps}
+
+    def release(self) -> None:
+        """After ``finish``: end the pumps and close the pipes."""
+        running, self._running = self._running, None
+        if running is not None:
+            running.discard()
 
 
 def _distinct(*streams: object) -> List[io.TextIOBase]:

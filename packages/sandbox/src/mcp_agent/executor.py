@@ -95,6 +95,7 @@ class Executor:
         try:
             self._channel.send("result", re=execute_id, **outcome)
         finally:
+            capture.release()
             self._failure = None  # its frames are freed now, after the answer
 
     def _exit_keeping_output(self, capture: OutputCapture) -> Callable[[int], NoReturn]:
