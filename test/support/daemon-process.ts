@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '@mcp-code-mode/client';
 import { statePaths } from '../../daemon/src/state-dir.ts';
+import { DAEMON_NODE_FLAGS } from '../../packages/cli/src/context.ts';
 import type { TestEngine } from './engines.ts';
 
 export const CLI = fileURLToPath(new URL('../../packages/cli/bin/mcp-code-mode.js', import.meta.url));
@@ -49,7 +50,7 @@ export async function startDaemonProcess(
     ...extraEnv,
   };
   const paths = statePaths(env);
-  const proc = spawn(process.execPath, [CLI, 'daemon'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'daemon'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   proc.stderr!.on('data', (c: Buffer) => (log += c.toString('utf8')));
   const client = new ControlClient(paths.socket);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as plist from 'plist';
+import { CLI_BIN, DAEMON_NODE_FLAGS, daemonCommandLine } from '../../packages/cli/src/context.ts';
 import {
   LAUNCHD_LABEL,
   launchdPlist,
@@ -18,6 +19,7 @@ import {
 
 const spec: ServiceSpec = {
   node: process.execPath,
+  nodeFlags: ['--max-semi-space-size=1'],
   cli: '/opt/mcp code mode/daemon/bin/mcp-code-mode.js',
   env: { MCP_BRIDGE_STATE_DIR: '/home/me/state dir', MCP_BRIDGE_HTTP_PORT: '8787', PATH: '/usr/local/bin:/usr/bin', MCP_SERVERS_CONFIG: '/home/me/100%"quoted"$HOME.json' },
   logFile: '/home/me/state dir/daemon.log',
@@ -57,7 +59,7 @@ function words(value: string, kind: 'command' | 'environment' = 'command'): stri
 test('the systemd user unit runs the daemon with the recorded environment, and restarts only on real failures', () => {
   const unit = parseUnit(systemdUnit(spec));
   assert.deepEqual(Object.keys(unit), ['Unit', 'Service', 'Install']);
-  assert.deepEqual(words(unit.Service!.ExecStart![0]!), [spec.node, spec.cli, 'daemon']);
+  assert.deepEqual(words(unit.Service!.ExecStart![0]!), [spec.node, '--max-semi-space-size=1', spec.cli, 'daemon']);
   assert.deepEqual(
     unit.Service!.Environment!.map((e) => words(e, 'environment')[0]),
     Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
@@ -94,7 +96,7 @@ test('systemd quoting: backslashes, quotes, specifiers and $ are escaped; a line
 test('the launchd agent parses as a plist with the daemon, its environment and RunAtLoad', () => {
   const parsed = plist.parse(launchdPlist(spec)) as Record<string, unknown>;
   assert.equal(parsed.Label, LAUNCHD_LABEL);
-  assert.deepEqual(parsed.ProgramArguments, [spec.node, spec.cli, 'daemon', '--background']);
+  assert.deepEqual(parsed.ProgramArguments, [spec.node, '--max-semi-space-size=1', spec.cli, 'daemon', '--background']);
   assert.deepEqual(parsed.EnvironmentVariables, spec.env);
   assert.equal(parsed.RunAtLoad, true);
   assert.equal(parsed.KeepAlive, undefined, 'no restart loop: the shim restarts the daemon on demand');
@@ -135,7 +137,7 @@ test('install on Linux writes the unit and enables it; uninstall disables and re
   const out = sink();
   assert.equal(await serviceCommand(['install'], { env: deps.env, stdout: out, stderr: sink() }, deps), 0);
   const file = join(deps.home, '.config', 'systemd', 'user', 'mcp-code-mode.service');
-  assert.match(readFileSync(file, 'utf8'), /^ExecStart="\/usr\/bin\/node" "\/repo\/daemon\/bin\/mcp-code-mode.js" "daemon"$/m);
+  assert.match(readFileSync(file, 'utf8'), /^ExecStart="\/usr\/bin\/node" "--max-semi-space-size=1" "\/repo\/daemon\/bin\/mcp-code-mode.js" "daemon"$/m);
   assert.deepEqual(deps.ran, ['systemctl --user daemon-reload', 'systemctl --user enable --now mcp-code-mode.service']);
   assert.match(out.text(), /starts at login/);
   assert.equal(await serviceCommand(['uninstall'], { env: deps.env, stdout: sink(), stderr: sink() }, deps), 0);
@@ -163,4 +165,12 @@ test('install on macOS writes the agent and bootstraps it in the gui domain', as
 test('other platforms and actions are refused with the reason', async () => {
   await assert.rejects(serviceCommand(['install'], { env: {}, stdout: sink(), stderr: sink() }, fakeDeps('win32')), /Linux \(systemd\) and macOS \(launchd\)/);
   await assert.rejects(serviceCommand(['restart'], { env: {}, stdout: sink(), stderr: sink() }, fakeDeps('linux')), /install or uninstall/);
+});
+
+test('every daemon this installation starts gets the same node flags: the autostart and start command line, the login service, npm start', () => {
+  assert.deepEqual(daemonCommandLine('--background'), [process.execPath, ...DAEMON_NODE_FLAGS, CLI_BIN, 'daemon', '--background']);
+  const unit = parseUnit(systemdUnit({ ...spec, nodeFlags: DAEMON_NODE_FLAGS }));
+  assert.deepEqual(words(unit.Service!.ExecStart![0]!), [spec.node, ...DAEMON_NODE_FLAGS, spec.cli, 'daemon']);
+  const scripts = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  assert.match(scripts.start!, new RegExp(`node ${DAEMON_NODE_FLAGS.join(' ')} packages/cli/bin/mcp-code-mode\\.js daemon$`));
 });

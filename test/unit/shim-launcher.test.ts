@@ -135,6 +135,10 @@ test('a missing daemon CLI is named before anything is spawned', async () => {
   const { launcher, spawned } = setup({ command: ['node', '/no/such/mcp-code-mode.js', 'daemon'] });
   await assert.rejects(launcher.ensure(), /\/no\/such\/mcp-code-mode\.js is missing/);
   assert.equal(spawned.length, 0);
+  // After node's own flags too.
+  const flagged = setup({ command: ['node', '--max-semi-space-size=1', '/no/such/mcp-code-mode.js', 'daemon'] });
+  await assert.rejects(flagged.launcher.ensure(), /\/no\/such\/mcp-code-mode\.js is missing/);
+  assert.equal(flagged.spawned.length, 0);
 });
 
 test('the log file is created 0600 in a 0700 state directory', async () => {

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ENV_VARIABLES } from '@mcp-code-mode/protocol';
 import { EXIT_ALREADY_RUNNING, statePaths } from '@mcp-code-mode/client';
-import { CLI_BIN, UsageError, type CliContext } from './context.js';
+import { CLI_BIN, DAEMON_NODE_FLAGS, UsageError, type CliContext } from './context.js';
 
 export const SYSTEMD_UNIT_NAME = 'mcp-code-mode.service';
 export const LAUNCHD_LABEL = 'io.github.mcp-code-mode.daemon';
@@ -12,6 +12,8 @@ export const LAUNCHD_LABEL = 'io.github.mcp-code-mode.daemon';
 /** What the login service runs, and with which environment. */
 export interface ServiceSpec {
   node: string;
+  /** Node's own flags for the daemon (DAEMON_NODE_FLAGS). */
+  nodeFlags: readonly string[];
   cli: string;
   env: Record<string, string>;
   /** The daemon log, for launchd's stdout and stderr. */
@@ -46,7 +48,7 @@ export function systemdUnit(spec: ServiceSpec): string {
     '',
     '[Service]',
     'Type=simple',
-    `ExecStart=${[spec.node, spec.cli, 'daemon'].map((word) => systemdQuote(word)).join(' ')}`,
+    `ExecStart=${[spec.node, ...spec.nodeFlags, spec.cli, 'daemon'].map((word) => systemdQuote(word)).join(' ')}`,
     ...Object.entries(spec.env).map(([k, v]) => `Environment=${systemdQuote(`${k}=${v}`, 'environment')}`),
     'Restart=on-failure',
     'RestartSec=5',
@@ -84,7 +86,7 @@ export function launchdPlist(spec: ServiceSpec): string {
     <string>${LAUNCHD_LABEL}</string>
     <key>ProgramArguments</key>
     <array>
-${strings([spec.node, spec.cli, 'daemon', '--background'], '      ')}
+${strings([spec.node, ...spec.nodeFlags, spec.cli, 'daemon', '--background'], '      ')}
     </array>
     <key>EnvironmentVariables</key>
     <dict>
@@ -139,7 +141,7 @@ export async function serviceCommand(args: string[], ctx: CliContext, deps: Serv
   const darwin = deps.platform === 'darwin';
   const target = `gui/${deps.uid}`;
   if (action === 'install') {
-    const spec: ServiceSpec = { node: deps.node, cli: deps.cli, env: serviceEnvironment(deps.env), logFile: statePaths(deps.env).logFile };
+    const spec: ServiceSpec = { node: deps.node, nodeFlags: DAEMON_NODE_FLAGS, cli: deps.cli, env: serviceEnvironment(deps.env), logFile: statePaths(deps.env).logFile };
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, darwin ? launchdPlist(spec) : systemdUnit(spec), { mode: 0o644 });
     ctx.stdout.write(`wrote ${file}\n`);

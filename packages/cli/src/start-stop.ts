@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DaemonStatusSchema } from '@mcp-code-mode/protocol';
 import { ControlClient, ControlError, DaemonLauncher, statePaths } from '@mcp-code-mode/client';
-import { CLI_BIN, UsageError, type CliContext } from './context.js';
+import { daemonCommandLine, UsageError, type CliContext } from './context.js';
 
 function seconds(raw: string | undefined, option: string): number {
   const value = Number(raw);
@@ -21,7 +21,7 @@ export async function startCommand(args: string[], ctx: CliContext): Promise<num
     // An explicit `start` is the user's own request: MCP_BRIDGE_AUTOSTART only governs the shim.
     autostart: true,
     alive: () => control.alive(),
-    command: [process.execPath, CLI_BIN, 'daemon', '--background'],
+    command: daemonCommandLine('--background'),
     readyTimeoutMs: seconds(values.timeout, '--timeout') * 1000,
   });
   await launcher.ensure();

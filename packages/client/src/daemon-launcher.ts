@@ -61,8 +61,10 @@ export class DaemonLauncher {
     const { paths } = this.options;
     const [program, ...args] = this.options.command;
     if (!program) throw new Error('the daemon command is empty');
-    if (args[0] && args[0].endsWith('.js') && !existsSync(args[0])) {
-      throw new ControlError('daemon_start_failed', `cannot start the daemon: ${args[0]} is missing (is the daemon package built? run \`npm run build\`)`);
+    // The script comes after node's own flags, if any.
+    const script = args.find((arg) => !arg.startsWith('-'));
+    if (script && script.endsWith('.js') && !existsSync(script)) {
+      throw new ControlError('daemon_start_failed', `cannot start the daemon: ${script} is missing (is the daemon package built? run \`npm run build\`)`);
     }
     await mkdir(paths.dir, { recursive: true, mode: 0o700 });
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 120_000);
