@@ -318,8 +318,8 @@ const TARGETS: Target[] = [
     runtime: 'bwrap',
     limit: '≤ 1.5 ms',
     measure: atMost((x) => x.pacedMs?.median, 1.5, msFixed(2)),
-    why: 'below the two floor rows of the table, measured in this run: the same client against a Fastify server that answers at once (a new connection per request, HTTP, the NDJSON answer and its parse) and the agent\'s own execute over its pipe with no daemon (thread hand-offs in the agent: reader, main thread, output pump, each a wake-up on an idle core) add up to more than 1.5 ms; the daemon\'s own part (validation, lease, frames, audit, rendering) is the rest',
-    close: 'not within HTTP and a threaded agent on this machine: a persistent framed connection between shim and daemon instead of HTTP per run, and an agent that captures output without pump threads; a kept-alive HTTP connection saves ~0.4 ms (measured) but answers a dead daemon with ECONNRESET, which the shim\'s retry rule relies on being ECONNREFUSED',
+    why: 'below the two floor rows of the table, measured in this run: the same client against a Fastify server that answers at once (a new connection per request, HTTP, the NDJSON answer and its parse) and the agent\'s own execute over its pipe with no daemon (thread hand-offs in the agent: the reader thread to the main thread, the output pump during the run, each a wake-up on an idle core; the end of a run no longer waits for the pumps) add up to more than 1.5 ms; the daemon\'s own part (validation, lease, frames, audit, rendering) is the rest',
+    close: 'not within HTTP and a threaded agent on this machine: a persistent framed connection between shim and daemon instead of HTTP per run, and an agent whose main thread reads the daemon\'s frames and its output pipes itself (one poll loop, no threads); a kept-alive HTTP connection saves ~0.4 ms (measured) but answers a dead daemon with ECONNRESET, which the shim\'s retry rule relies on being ECONNREFUSED',
   },
   {
     what: 'warm `print(1)` through the shim, p50',
@@ -342,7 +342,7 @@ const TARGETS: Target[] = [
     runtime: 'bwrap',
     limit: '≤ 30 ms',
     measure: atMost((x) => x.backToBackMs?.median, 30, msFixed(1)),
-    why: 'each run uses up a single-use sandbox, and a run costs ~130-145 ms of CPU on this 2-core machine, measured over 60 back-to-back runs (`/proc/stat` and the daemon\'s `/proc/<pid>/stat`): ~18 ms in the daemon (of it ~4 ms forking the launcher, the rest the records, uid claim and cgroup files), the rest the sandbox: one Python (the init, its Landlock prelude and, forked from it since this stop, the agent) whose start and agent imports (asyncio with ssl ~30 ms) are most of it, then the launcher, bwrap and the namespaces; the refill rate bounds it',
+    why: 'each run uses up a single-use sandbox, and a run costs ~130-145 ms of CPU on this 2-core machine, measured over 60 back-to-back runs (`/proc/stat` and the daemon\'s `/proc/<pid>/stat`): ~18 ms in the daemon (of it ~4 ms forking the launcher, the rest the records, uid claim and cgroup files), the rest the sandbox: one Python (the init, its Landlock prelude and, forked from it since this stop, the agent) whose start and agent imports are most of it, then the launcher, bwrap and the namespaces (in a loop of 30 on this machine, machine-wide CPU per sandbox from `/proc/stat`: bwrap with all namespaces running `true` ~5 ms, `python3 -I -S -c pass` in it ~14 ms, importing asyncio, json, threading, ast and inspect ~66 ms; `-X importtime` puts asyncio at ~42 ms, of it logging ~12 ms and ssl ~6 ms, which asyncio imports at once); the refill rate bounds it',
     close: 'a fork server: one warm Python with the agent imported that forks each sandbox\'s agent into fresh namespaces (not done: the uid, cgroup and Landlock set-up would move into that process, and each sandbox would share its parent\'s memory image); short of that, an agent that imports asyncio only when code needs it',
   },
   {
@@ -358,15 +358,15 @@ const TARGETS: Target[] = [
     runtime: 'bwrap',
     limit: '≤ 70 MB',
     measure: atMost((x) => x.idleRssMb, 70, (v) => `${v} MB`),
-    why: 'Node.js alone is ~39 MB here; loading the daemon\'s modules (Fastify, zod, pino, prom-client and ours; not dockerode on bwrap) brings it to ~70 MB before anything runs; the running daemon\'s compiled code and buffers the rest',
-    close: 'bundling the daemon into one file (less code kept alive), and loading the metrics only when the health endpoint is on',
+    why: 'of the RSS, ~43 MB are the node binary\'s own pages (shared, clean: `/proc/<pid>/smaps_rollup`) and the rest the heap and buffers; the daemon runs with V8\'s young generation at 1 MiB (`--max-semi-space-size=1`, DAEMON_NODE_FLAGS: ~12 MB less than the default 16 MiB, paced and back-to-back figures unchanged); the old generation holds ~17 MB of module code and data, among it modules loaded but not used on this path: Fastify\'s ajv schema compilers (117 files; no route has a JSON schema), prom-client\'s @opentelemetry/api (51), semver (47)',
+    close: 'loading the metrics only when the health endpoint is on or first scraped, and a Fastify whose schema compilers are not loaded (a bundle that drops them); or a server on node:http alone',
   },
   {
     what: 'daemon start to first warm sandbox',
     runtime: 'bwrap',
     limit: '≤ 300 ms',
     measure: atMost((x) => x.coldStartToWarmMs?.median, 300, msFixed(0)),
-    why: 'Node.js itself starts in ~85 ms here, and loading the CLI and the daemon (zod ~70 ms alone, pino, Fastify, the MCP SDK) takes it to ~300 ms before the runtime opens; then the probe and the image check (`docker image inspect`, ~60 ms when an engine is there) and the first sandbox (~100 ms; the compiled agent now comes from the cache and the first sandbox starts alone). Loading Fastify and the SDK while the first sandbox starts was tried and measured: no gain, the daemon\'s one thread is the bound',
+    why: 'Node.js itself starts in ~85 ms here, and loading the CLI and the daemon (zod ~70 ms alone, pino, Fastify, the MCP SDK) takes it to ~300 ms before the runtime opens; then the probe and the image check (`docker image inspect`, ~60 ms when an engine is there) and the first sandbox (~100 ms; the compiled agent now comes from the cache and the first sandbox starts alone). A CPU profile of a start (node --require with the inspector\'s profiler) puts the loading at ~500 ms of the daemon\'s thread: zod ~40 ms, Fastify with avvio, find-my-way and semver ~70 ms, ajv (Fastify\'s schema compilers) ~50 ms, prom-client with @opentelemetry/api ~22 ms. The first sandbox now launches before the control server is built, whose ~50 ms overlap the agent\'s start (runtime ready to daemon ready ~215 -> ~170 ms in the daemon\'s log). Tried and measured, no gain: loading Fastify and the SDK while the first sandbox starts, and Node 22\'s compile cache (NODE_COMPILE_CACHE; ~690 ms with and without: evaluation, not compilation, is the cost)',
     close: 'a V8 startup snapshot of the daemon (Node\'s `--build-snapshot` needs a single-file CommonJS build of it), or the image check skipped when the rootfs record is fresh',
   },
   {

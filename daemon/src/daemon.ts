@@ -24,6 +24,9 @@ import { SocketWatch } from './socket-watch.js';
 import type { StatePaths } from './state-dir.js';
 import { VERSION } from './version.js';
 
+/** How long the start-up waits at most for the first sandbox to launch before it goes on. */
+const FIRST_LAUNCH_WAIT_MS = 1000;
+
 export interface DaemonOptions {
   config: EnvConfig;
   paths: StatePaths;
@@ -105,6 +108,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     idleTimeoutMs: config.MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT * 1000,
     log: log.child({ component: 'pool' }),
   });
+  if (config.MCP_BRIDGE_POOL_SIZE > 0) {
+    // What follows (the control server, the metrics) costs the daemon's one thread ~50 ms: let the
+    // first sandbox launch first, so that its Python starts beside it. Bounded, in case it never does.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([pool.firstLaunch(), new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_LAUNCH_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
   const toolHost = options.toolHost ?? new EmptyToolHost();
   const sessions = new SessionManager<Sandbox>({
     pool,

@@ -81,6 +81,8 @@ export interface FakeRuntimeOptions {
   failStart?: () => Error | undefined;
   /** Leftovers of an earlier daemon that list() reports. */
   leftovers?: string[];
+  /** How long an agent takes to say ready after its start (default: the next turn of the loop). */
+  readyDelayMs?: number;
 }
 
 export class FakeRuntime implements SandboxRuntime {
@@ -107,7 +109,9 @@ export class FakeRuntime implements SandboxRuntime {
     const agent = new FakeAgent(id, (a, e) => this.script(a, e));
     this.agents.set(id, agent);
     this.slots.set(id, slot);
-    setImmediate(() => agent.send({ type: 'ready', python: '3.11.2', pid: 7, agent: 'fake' }));
+    const ready = (): void => void agent.send({ type: 'ready', python: '3.11.2', pid: 7, agent: 'fake' });
+    if (this.options.readyDelayMs) setTimeout(ready, this.options.readyDelayMs);
+    else setImmediate(ready);
     return { id, stdin: agent.stdin, stdout: agent.stdout, stderr: agent.stderr };
   }
 

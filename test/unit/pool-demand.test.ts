@@ -11,8 +11,8 @@ import { eventually } from '../support/poll.ts';
 
 const log = pino({ level: 'silent' });
 
-function setup(options: Partial<PoolOptions> = {}) {
-  const runtime = new FakeRuntime();
+function setup(options: Partial<PoolOptions> & { runtime?: FakeRuntime } = {}) {
+  const runtime = options.runtime ?? new FakeRuntime();
   const pool = new SandboxPool({ runtime, size: 1, max: 6, queueMax: 16, log, janitorMs: 60_000, evictMs: 10, tickMs: 10, shrinkMs: 60_000, ...options });
   // In-memory pipes and the pool's unref'd timers hold nothing open.
   const alive = setInterval(() => undefined, 1000);
@@ -133,6 +133,25 @@ test('firstStart() resolves once the first sandbox is warm, and rejects with the
 
   const runtime = new FakeRuntime({ failStart: () => new Error('no Landlock here') });
   const pool = new SandboxPool({ runtime, size: 1, max: 6, queueMax: 16, log, janitorMs: 60_000, evictMs: 10, tickMs: 10, shrinkMs: 60_000 });
+  await assert.rejects(pool.firstStart(), /no Landlock here/);
+  await pool.close();
+});
+
+test('firstLaunch() resolves once the first sandbox is launched, before its agent is ready; and when its start fails', async () => {
+  const t = setup({ runtime: new FakeRuntime({ readyDelayMs: 150 }) });
+  try {
+    await t.pool.firstLaunch();
+    assert.equal(await t.live(), 1, 'the first sandbox is launched');
+    assert.equal(t.pool.stats().warm, 0, 'and not warm yet');
+    await t.pool.firstStart();
+    await eventually(() => t.pool.stats().warm === 1, 'the first sandbox is warm', 2000, 5);
+  } finally {
+    await t.close();
+  }
+
+  const runtime = new FakeRuntime({ failStart: () => new Error('no Landlock here') });
+  const pool = new SandboxPool({ runtime, size: 1, max: 6, queueMax: 16, log, janitorMs: 60_000, evictMs: 10, tickMs: 10, shrinkMs: 60_000 });
+  await pool.firstLaunch();
   await assert.rejects(pool.firstStart(), /no Landlock here/);
   await pool.close();
 });

@@ -96,6 +96,8 @@ export class SandboxPool {
   private readonly ticker: NodeJS.Timeout;
   /** Settles with the outcome of the first sandbox creation: see firstStart(). */
   private readonly first: { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void };
+  /** Settles once the first sandbox's process is launched (or its start failed): see firstLaunch(). */
+  private readonly launched: { promise: Promise<void>; resolve: () => void };
 
   constructor(private readonly options: PoolOptions) {
     let resolve!: () => void;
@@ -103,6 +105,9 @@ export class SandboxPool {
     const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
     promise.catch(() => undefined); // nobody may ask
     this.first = { promise, resolve, reject };
+    let launchedResolve!: () => void;
+    this.launched = { promise: new Promise<void>((res) => (launchedResolve = res)), resolve: launchedResolve };
+    void promise.then(launchedResolve, launchedResolve);
     // The first sandbox starts alone: the daemon says ready once it is warm, and on a small machine
     // the others starting beside it would only slow it down. The rest follow it at once.
     const rest = (): void => this.applyTarget();
@@ -234,7 +239,7 @@ export class SandboxPool {
     this.creating.add(slot);
     try {
       const { runtime } = this.options;
-      const started = await runtime.start(slot);
+      const started = await runtime.start(slot).finally(() => this.launched.resolve());
       const sandbox = new Sandbox(started, runtime, log.child({ sandbox: started.id.slice(0, 12) }));
       this.owned.add(sandbox.id);
       try {
@@ -266,6 +271,15 @@ export class SandboxPool {
    */
   firstStart(): Promise<void> {
     return this.first.promise;
+  }
+
+  /**
+   * Resolves when the first sandbox's process has been launched (its agent still starting), or its
+   * start failed: the daemon sets up the rest of itself while that sandbox's Python starts on the
+   * other core, instead of before it launches.
+   */
+  firstLaunch(): Promise<void> {
+    return this.launched.promise;
   }
 
   /**
