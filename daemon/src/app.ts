@@ -15,6 +15,7 @@ import { registerServerIndexRoute } from './routes/server-index.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerStubRoute } from './routes/stubs.js';
 import type { SessionManager, SessionSandbox } from './sessions/session-manager.js';
+import { ZOD_ONLY_SCHEMAS } from './zod-only-schemas.js';
 
 export interface AppDeps {
   runs: Pick<RunService, 'run'>;
@@ -62,6 +63,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: bodyLimitFor(deps.maxCodeBytes),
+    schemaController: ZOD_ONLY_SCHEMAS,
     // Bytes on the socket that are not HTTP at all still get an answer in the catalogue's shape.
     clientErrorHandler: (err: Error & { code?: string }, socket) => {
       if (!socket.writable) return;

@@ -133,6 +133,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     httpPort: config.MCP_BRIDGE_HTTP_PORT,
     log: log.child({ component: 'health' }),
   });
+  await observability.loadMetrics();
   const router = new RpcRouter({ host: toolHost, skills, onToolCall: observability.onToolCall });
   const runs = new RunService({
     pool,

@@ -1,18 +1,20 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { RUN_STATUSES, type PoolStatus, type RunCounts, type RunStatus } from '@mcp-code-mode/protocol';
+import { RUN_STATUSES, type PoolStatus } from '@mcp-code-mode/protocol';
+import { knownStatus } from './run-counts.js';
 
 const PREFIX = 'mcp_code_mode_';
 
 /**
  * The daemon's Prometheus metrics, in a registry of its own (never prom-client's global one, so two
- * daemons in one test process do not share counters). The same counts feed `/status`.
+ * daemons in one test process do not share counters). Only the health endpoint serves them, so the
+ * daemon loads this module (and prom-client) only when that endpoint is on; `/status` counts runs
+ * with RunCounter.
  */
 export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly runs: Counter<'status'>;
   private readonly runSeconds: Histogram<'status'>;
   private readonly toolCallSeconds: Histogram<'server' | 'outcome'>;
-  private readonly counts: RunCounts = { total: 0, success: 0, error: 0, timeout: 0, validation_error: 0, toolCalls: 0 };
 
   constructor(poolStats: () => PoolStatus, options: { processMetrics?: boolean; runtime?: { kind: string; name: string; version: string } } = {}) {
     const registers = [this.registry];
@@ -61,20 +63,13 @@ export class DaemonMetrics {
   }
 
   observeRun(status: string, durationMs: number): void {
-    const known = (RUN_STATUSES as readonly string[]).includes(status) ? (status as RunStatus) : 'error';
-    this.counts.total++;
-    this.counts[known]++;
+    const known = knownStatus(status);
     this.runs.inc({ status: known });
     this.runSeconds.observe({ status: known }, durationMs / 1000);
   }
 
   observeToolCall(server: string, outcome: 'ok' | 'error' | 'cancelled', durationMs: number): void {
-    this.counts.toolCalls++;
     this.toolCallSeconds.observe({ server, outcome }, durationMs / 1000);
-  }
-
-  runCounts(): RunCounts {
-    return { ...this.counts };
   }
 
   /** The Prometheus text exposition and its content type. */

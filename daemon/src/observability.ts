@@ -2,7 +2,8 @@ import type { DaemonStatus, HttpStatus, PoolStatus, SessionsStatus } from '@mcp-
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildHealthApp } from './health/health-app.js';
-import { DaemonMetrics } from './metrics.js';
+import type { DaemonMetrics } from './metrics.js';
+import { RunCounter } from './run-counts.js';
 import type { ToolHost } from './rpc/tool-host.js';
 import { buildStatus } from './status.js';
 
@@ -29,7 +30,9 @@ export interface ObservabilityOptions {
  * control socket and the health endpoint), and the health endpoint's own server.
  */
 export class Observability {
-  readonly metrics: DaemonMetrics;
+  /** The Prometheus metrics, made by loadMetrics() when the health endpoint is on; else never loaded. */
+  private metrics: DaemonMetrics | undefined;
+  private readonly counts = new RunCounter();
   private readonly startedAt: number;
   private readonly now: () => number;
   private health: FastifyInstance | undefined;
@@ -38,23 +41,37 @@ export class Observability {
   constructor(private readonly options: ObservabilityOptions) {
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
-    this.metrics = new DaemonMetrics(() => options.pool.stats(), { ...(options.runtime ? { runtime: options.runtime } : {}) });
+  }
+
+  /**
+   * With the health endpoint on, loads prom-client and makes the metrics it serves: before the
+   * control socket listens, so that no run goes unobserved. Off (port 0), nothing is loaded.
+   */
+  async loadMetrics(): Promise<void> {
+    if (this.options.httpPort === 0 || this.metrics) return;
+    const { DaemonMetrics } = await import('./metrics.js');
+    this.metrics = new DaemonMetrics(() => this.options.pool.stats(), { ...(this.options.runtime ? { runtime: this.options.runtime } : {}) });
   }
 
   readonly uptimeSec = (): number => Math.max(0, Math.round((this.now() - this.startedAt) / 1000));
 
-  readonly onRun = (status: string, durationMs: number): void => this.metrics.observeRun(status, durationMs);
+  readonly onRun = (status: string, durationMs: number): void => {
+    this.counts.observeRun(status);
+    this.metrics?.observeRun(status, durationMs);
+  };
 
   /** For the RPC router: every finished tool call, timed. */
-  readonly onToolCall = (server: string, outcome: 'ok' | 'error' | 'cancelled', durationMs: number): void =>
-    this.metrics.observeToolCall(server, outcome, durationMs);
+  readonly onToolCall = (server: string, outcome: 'ok' | 'error' | 'cancelled', durationMs: number): void => {
+    this.counts.observeToolCall();
+    this.metrics?.observeToolCall(server, outcome, durationMs);
+  };
 
   readonly status = (): DaemonStatus =>
     buildStatus({
       info: () => ({ ...this.options.info, pid: process.pid, uptimeSec: this.uptimeSec(), rssBytes: process.memoryUsage.rss() }),
       pool: () => this.options.pool.stats(),
       toolHost: this.options.toolHost,
-      runs: () => this.metrics.runCounts(),
+      runs: () => this.counts.snapshot(),
       http: () => this.http,
       ...(this.options.sessions ? { sessions: this.options.sessions } : {}),
     });
@@ -66,7 +83,8 @@ export class Observability {
   async startHealth(): Promise<HttpStatus> {
     const port = this.options.httpPort;
     if (port === 0) return (this.http = { enabled: false });
-    const app = buildHealthApp({ status: this.status, metrics: this.metrics, uptimeSec: this.uptimeSec });
+    await this.loadMetrics();
+    const app = buildHealthApp({ status: this.status, metrics: this.metrics!, uptimeSec: this.uptimeSec });
     try {
       await app.listen({ host: HEALTH_HOST, port });
       const address = app.server.address();

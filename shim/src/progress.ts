@@ -5,8 +5,11 @@ export interface ProgressUpdate {
 }
 
 export interface ProgressOptions {
-  /** Sends one notification; failures (a closed transport) are the sender's to swallow. */
-  send: (update: ProgressUpdate) => void;
+  /**
+   * Sends one notification; failures (a closed transport) are the sender's to swallow. A promise
+   * that settles once the notification is written makes `settle()` count from that moment.
+   */
+  send: (update: ProgressUpdate) => void | Promise<unknown>;
   /**
    * Quiet time between two notifications, and from the start of the run to the first one; chunks
    * in between are merged into the next one. A run shorter than this sends none.
@@ -42,13 +45,14 @@ export class ProgressReporter {
   private timer: unknown;
   private stopped = false;
   private notified = false;
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly intervalMs: number;
   private readonly settleMs: number;
   private readonly maxChars: number;
   private readonly setTimer: NonNullable<ProgressOptions['setTimer']>;
   private readonly clearTimer: NonNullable<ProgressOptions['clearTimer']>;
 
-  constructor(private readonly options: ProgressOptions, private readonly now: () => number = Date.now) {
+  constructor(private readonly options: ProgressOptions, private readonly now: () => number = () => performance.now()) {
     this.intervalMs = options.intervalMs ?? 200;
     this.settleMs = options.settleMs ?? 100;
     this.lastSentAt = now();
@@ -77,10 +81,8 @@ export class ProgressReporter {
   /** A message of its own at once (the run waits for approval), apart from the output. */
   note(text: string): void {
     if (this.stopped) return;
-    this.lastSentAt = this.now();
-    this.notified = true;
     this.sent++;
-    this.options.send({ progress: this.sent, message: text });
+    this.dispatch({ progress: this.sent, message: text });
   }
 
   /** The output so far as one message: its last lines, cut to the size limit. */
@@ -94,10 +96,26 @@ export class ProgressReporter {
 
   private flush(): void {
     if (this.stopped) return;
+    this.sent++;
+    this.dispatch({ progress: this.sent, message: this.message() });
+  }
+
+  private dispatch(update: ProgressUpdate): void {
     this.lastSentAt = this.now();
     this.notified = true;
-    this.sent++;
-    this.options.send({ progress: this.sent, message: this.message() });
+    const sending = this.options.send(update);
+    if (typeof sending?.then !== 'function') return;
+    const written: Promise<void> = sending.then(
+      () => void (this.lastSentAt = Math.max(this.lastSentAt, this.now())),
+      () => undefined,
+    );
+    this.inFlight.add(written);
+    void written.then(() => this.inFlight.delete(written));
+  }
+
+  /** Once every notification sent so far has been written (or failed). */
+  async delivered(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
   stop(): void {
@@ -108,7 +126,7 @@ export class ProgressReporter {
 
   /**
    * Stops, then how long the answer should wait so that it is not written within `settleMs` of
-   * the last notification: undefined when none was sent (no wait at all), else the milliseconds
+   * the last notification (written: call after `delivered()`): undefined when none was sent (no wait at all), else the milliseconds
    * left, 0 when it was long enough ago (still a timer: where stdout is written asynchronously
    * the notification may yet sit in the write queue, and a turn of the event loop flushes it).
    */

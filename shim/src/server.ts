@@ -194,9 +194,7 @@ export function createShimServer(deps: ShimDeps): Server {
             intervalMs: deps.progressIntervalMs ?? 200,
             ...(deps.progressSettleMs !== undefined ? { settleMs: deps.progressSettleMs } : {}),
             send: ({ progress: value, message }) =>
-              void extra
-                .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: value, message } })
-                .catch(() => undefined),
+              extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: value, message } }).catch(() => undefined),
           });
     // Whatever the client sent goes to the daemon as is: it validates, and answers validation_error.
     // canElicit and client are ours: set after, so that arguments cannot claim them.
@@ -226,8 +224,14 @@ export function createShimServer(deps: ShimDeps): Server {
         answer = failureResult(err, Date.now() - started, structured);
       }
       // Not in the same read as the last progress notification (see ProgressReporter).
-      const wait = progress?.settle();
-      if (wait !== undefined) await delay(wait);
+      progress?.stop();
+      await progress?.delivered();
+      // Node's timers count from the event loop's cached clock and may fire a little early: ask again.
+      let wait = progress?.settle();
+      if (wait !== undefined) {
+        do await delay(wait);
+        while ((wait = progress!.settle()!) > 0);
+      }
       return answer;
     } finally {
       progress?.stop();

@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DaemonMetrics } from '../../daemon/src/metrics.ts';
+import { RunCounter } from '../../daemon/src/run-counts.ts';
 import { RpcFailure, type RpcContext } from '../../daemon/src/rpc/rpc-failure.ts';
 import { RpcRouter } from '../../daemon/src/rpc/rpc-router.ts';
 import { EmptyToolHost } from '../../daemon/src/rpc/tool-host.ts';
 
 const pool = () => ({ warm: 0, starting: 0, busy: 0, removing: 0, queued: 0, target: 0, sleeping: false, created: 0, failedStarts: 0 });
 
-test('run counts by status feed /status; an unknown status counts as error', () => {
+test('run counts by status feed /status; an unknown status counts as error', async () => {
+  const c = new RunCounter();
   const m = new DaemonMetrics(pool, { processMetrics: false });
-  m.observeRun('success', 10);
-  m.observeRun('success', 10);
-  m.observeRun('validation_error', 1);
-  m.observeRun('weird', 1);
-  assert.deepEqual(m.runCounts(), { total: 4, success: 2, error: 1, timeout: 0, validation_error: 1, toolCalls: 0 });
+  for (const status of ['success', 'success', 'validation_error', 'weird']) {
+    c.observeRun(status);
+    m.observeRun(status, 10);
+  }
+  c.observeToolCall();
+  assert.deepEqual(c.snapshot(), { total: 4, success: 2, error: 1, timeout: 0, validation_error: 1, toolCalls: 1 });
+  assert.match((await m.exposition()).body, /mcp_code_mode_runs_total\{status="error"\} 1/);
 });
 
 test('two metric sets do not share a registry (no global state)', async () => {
@@ -38,8 +42,13 @@ class FakeHost extends EmptyToolHost {
 
 test('the RPC router times call_tool by allowed server and outcome, and passes everything through', async () => {
   const m = new DaemonMetrics(pool, { processMetrics: false });
+  const counts = new RunCounter();
   let t = 0;
-  const host = new RpcRouter({ host: new FakeHost(), onToolCall: (server, outcome, ms) => m.observeToolCall(server, outcome, ms), now: () => (t += 50) });
+  const onToolCall = (server: string, outcome: 'ok' | 'error' | 'cancelled', ms: number): void => {
+    counts.observeToolCall();
+    m.observeToolCall(server, outcome, ms);
+  };
+  const host = new RpcRouter({ host: new FakeHost(), onToolCall, now: () => (t += 50) });
   const ctx: RpcContext = { allowed: new Set(['gh']), signal: new AbortController().signal };
   await host.handle('call_tool', { server: 'gh', tool: 'ok' }, ctx);
   await host.handle('call_tool', { server: 'gh', tool: 'is_error' }, ctx);
@@ -53,7 +62,7 @@ test('the RPC router times call_tool by allowed server and outcome, and passes e
   assert.match(text, /tool_call_duration_seconds_sum\{server="gh",outcome="ok"\} 0.05/);
   assert.match(text, /tool_call_duration_seconds_count\{server="unknown",outcome="ok"\} 1/);
   assert.doesNotMatch(text, /attacker/);
-  assert.equal(m.runCounts().toolCalls, 4);
+  assert.equal(counts.snapshot().toolCalls, 4);
 });
 
 test('the RPC router sends saved-tool methods to the skill store, refused when there is none', async () => {

@@ -27,7 +27,7 @@ function fakeTime() {
 test('the first chunk waits an interval from the start; chunks within the interval are merged into one later notification', () => {
   const time = fakeTime();
   const sent: ProgressUpdate[] = [];
-  const p = new ProgressReporter({ send: (u) => sent.push(u), intervalMs: 200, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
+  const p = new ProgressReporter({ send: (u) => void sent.push(u), intervalMs: 200, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
   time.advance(150);
   p.add('stdout', 'a\n');
   assert.deepEqual(sent, [], 'nothing before the run has lasted an interval');
@@ -47,7 +47,7 @@ test('the first chunk waits an interval from the start; chunks within the interv
 test('a run shorter than the interval sends nothing, and its answer does not wait', () => {
   const time = fakeTime();
   const sent: ProgressUpdate[] = [];
-  const p = new ProgressReporter({ send: (u) => sent.push(u), intervalMs: 200, settleMs: 100, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
+  const p = new ProgressReporter({ send: (u) => void sent.push(u), intervalMs: 200, settleMs: 100, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
   p.add('stdout', 'a\n');
   time.advance(20);
   assert.equal(p.settle(), undefined);
@@ -58,7 +58,7 @@ test('a run shorter than the interval sends nothing, and its answer does not wai
 test('settle(): the answer waits until settleMs after the last notification, and nothing is sent after it', () => {
   const time = fakeTime();
   const sent: ProgressUpdate[] = [];
-  const p = new ProgressReporter({ send: (u) => sent.push(u), intervalMs: 200, settleMs: 100, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
+  const p = new ProgressReporter({ send: (u) => void sent.push(u), intervalMs: 200, settleMs: 100, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
   time.advance(300);
   p.add('stdout', 'a\n');
   assert.equal(sent.length, 1);
@@ -68,12 +68,12 @@ test('settle(): the answer waits until settleMs after the last notification, and
   time.advance(1000);
   assert.equal(sent.length, 1, 'the merged chunk that was waiting is dropped');
   // A notification long enough ago: no wait.
-  const q = new ProgressReporter({ send: (u) => sent.push(u), intervalMs: 0, settleMs: 100, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
+  const q = new ProgressReporter({ send: (u) => void sent.push(u), intervalMs: 0, settleMs: 100, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
   q.note('waiting for approval');
   time.advance(150);
   assert.equal(q.settle(), 0);
   // An approval note counts as a notification as well.
-  const r = new ProgressReporter({ send: (u) => sent.push(u), intervalMs: 200, settleMs: 100, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
+  const r = new ProgressReporter({ send: (u) => void sent.push(u), intervalMs: 200, settleMs: 100, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
   r.note('waiting for approval');
   time.advance(10);
   assert.equal(r.settle(), 90);
@@ -82,7 +82,7 @@ test('settle(): the answer waits until settleMs after the last notification, and
 test('nothing is sent after stop(), not even a merged chunk that was waiting', () => {
   const time = fakeTime();
   const sent: ProgressUpdate[] = [];
-  const p = new ProgressReporter({ send: (u) => sent.push(u), intervalMs: 200, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
+  const p = new ProgressReporter({ send: (u) => void sent.push(u), intervalMs: 200, setTimer: time.setTimer, clearTimer: time.clearTimer }, time.now);
   time.advance(200);
   p.add('stdout', 'a\n');
   p.add('stdout', 'b\n');
@@ -94,7 +94,7 @@ test('nothing is sent after stop(), not even a merged chunk that was waiting', (
 
 test('the message keeps only the last lines within the size limit', () => {
   const sent: ProgressUpdate[] = [];
-  const p = new ProgressReporter({ send: (u) => sent.push(u), intervalMs: 0, maxMessageChars: 20 });
+  const p = new ProgressReporter({ send: (u) => void sent.push(u), intervalMs: 0, maxMessageChars: 20 });
   for (let i = 0; i < 10; i++) p.add('stdout', `line ${i}\n`);
   const last = sent.at(-1)!.message;
   assert.ok(last.startsWith('…\n'), last);

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DaemonStatus } from '@mcp-code-mode/protocol';
 import { ApiError } from '../errors.js';
+import { ZOD_ONLY_SCHEMAS } from '../zod-only-schemas.js';
 
 export interface HealthDeps {
   /** The same status as GET /v1/status: already free of secrets. */
@@ -18,7 +19,7 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
  * request body is ever read.
  */
 export function buildHealthApp(deps: HealthDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 1024, schemaController: ZOD_ONLY_SCHEMAS });
   app.addHook('onRequest', async (request, reply) => {
     if (READ_METHODS.has(request.method)) return;
     reply.header('allow', 'GET, HEAD');
