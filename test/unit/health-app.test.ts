@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DaemonStatusSchema, type DaemonStatus, type PoolStatus } from '@mcp-code-mode/protocol';
 import { buildHealthApp } from '../../daemon/src/health/health-app.ts';
+import Fastify from 'fastify';
 import { DaemonMetrics } from '../../daemon/src/metrics.ts';
+import { ZOD_ONLY_SCHEMAS } from '../../daemon/src/zod-only-schemas.ts';
 
 const pool: PoolStatus = { warm: 2, starting: 0, busy: 1, removing: 0, queued: 3, target: 2, sleeping: false, created: 5, failedStarts: 1 };
 const status: DaemonStatus = {
@@ -74,4 +76,16 @@ test('an unknown path is 404 not_found', async () => {
   const res = await app().inject({ method: 'GET', url: '/v1/run' });
   assert.equal(res.statusCode, 404);
   assert.equal(res.json().error.code, 'not_found');
+});
+
+test('the daemon\'s Fastify servers load no JSON schema compiler: a route that declares a schema is refused with the reason', async () => {
+  const app = Fastify({ logger: false, schemaController: ZOD_ONLY_SCHEMAS });
+  app.post('/x', { schema: { body: { type: 'object' } } }, async () => 'ok');
+  await assert.rejects(async () => void (await app.ready()), /declared a JSON schema for validation.*zod/);
+  await app.close();
+  const plain = Fastify({ logger: false, schemaController: ZOD_ONLY_SCHEMAS });
+  plain.post('/x', async (request) => ({ got: request.body }));
+  const res = await plain.inject({ method: 'POST', url: '/x', payload: { a: 1 } });
+  assert.deepEqual(res.json(), { got: { a: 1 } });
+  await plain.close();
 });
