@@ -68,6 +68,8 @@ export class McpToolHost implements ToolHost {
   private readonly callTimeoutMs: number;
   private readonly validator: ArgumentValidator;
   private readonly search = new ToolSearch();
+  /** Each tool list's refs, by the server alias a run gave it: the aliases of a list are made once. */
+  private readonly refsCache = new WeakMap<Tool[], Map<string, ToolRef[]>>();
 
   constructor(options: McpToolHostOptions) {
     this.log = options.log.child({ component: 'mcp' });
@@ -190,8 +192,16 @@ export class McpToolHost implements ToolHost {
     // The run's server aliases were made from its servers in order, and ctx.allowed keeps that order.
     const names = [...ctx.allowed];
     const serverAlias = makeAliases(names)[names.indexOf(server)]!;
-    const toolAliases = makeAliases(tools.map((t) => t.name));
-    return { server, tools, refs: tools.map((tool, i) => ({ server, serverAlias, tool, toolAlias: toolAliases[i]! })) };
+    // Made once per tool list (a connection keeps its list until the server says it changed), not per call.
+    let byAlias = this.refsCache.get(tools);
+    if (!byAlias) this.refsCache.set(tools, (byAlias = new Map()));
+    let refs = byAlias.get(serverAlias);
+    if (!refs) {
+      const toolAliases = makeAliases(tools.map((t) => t.name));
+      refs = tools.map((tool, i) => ({ server, serverAlias, tool, toolAlias: toolAliases[i]! }));
+      byAlias.set(serverAlias, refs);
+    }
+    return { server, tools, refs };
   }
 
   /** A tool by name, or by the alias sandbox code sees (`get_sum` for `get-sum`). */
