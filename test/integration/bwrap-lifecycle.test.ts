@@ -245,6 +245,18 @@ except BlockingIOError as e:
     assert.deepEqual(await t.runtime.list(), []);
   });
 
+  test('records deleted under a live sandbox (the state directory removed) are written again by the next list()', async () => {
+    const t = await open();
+    const agent = await startAgent(t.runtime);
+    rmSync(join(t.stateDir, 'bwrap'), { recursive: true, force: true });
+    assert.deepEqual((await t.runtime.list()).map((r) => r.id), [agent.sandbox.id]);
+    const record = JSON.parse(readFileSync(join(t.stateDir, 'bwrap', `${agent.sandbox.id}.json`), 'utf8')) as { id: string; pid?: number };
+    assert.equal(record.id, agent.sandbox.id);
+    assert.ok(record.pid !== undefined, 'the record names the launcher pid, for the next daemon to clean up after a SIGKILL');
+    await t.runtime.remove(agent.sandbox.id);
+    assert.deepEqual(await t.runtime.list(), [], 'a removed sandbox gets no record back');
+  });
+
   test('an aborted start leaves nothing', async () => {
     const t = await open();
     const controller = new AbortController();

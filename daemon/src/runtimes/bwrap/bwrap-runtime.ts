@@ -333,6 +333,16 @@ export class BwrapRuntime implements SandboxRuntime {
 
   async list(): Promise<SandboxRecord[]> {
     const records = await this.records.all((file, reason) => this.options.log.warn({ file, reason }, 'removed an unreadable bwrap sandbox record'));
+    // A live sandbox whose record is gone (the state directory was deleted under the daemon) gets it
+    // back: without it a daemon killed later would leave that sandbox to nobody. The pool's janitor
+    // lists every few seconds, so the records come back within one pass.
+    const present = new Set(records.map((r) => r.id));
+    const lost = [...this.live.values()].filter((l) => !present.has(l.record.id) && !l.removing && !this.removed.has(l.record.id));
+    for (const l of lost) {
+      await this.records.write(l.record);
+      records.push(l.record);
+    }
+    if (lost.length > 0) this.options.log.warn({ count: lost.length, dir: this.records.dir }, 'wrote again the records of live bwrap sandboxes that were deleted');
     return records.filter((r) => !this.internal.has(r.id)).map((r) => ({ id: r.id, slot: r.slot, ours: r.daemon === this.options.daemon }));
   }
 
