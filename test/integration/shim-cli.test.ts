@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { DaemonStatusSchema } from '@mcp-code-mode/protocol';
 import { ControlClient } from '@mcp-code-mode/client';
 import { statePaths } from '../../daemon/src/state-dir.ts';
+import { DAEMON_NODE_FLAGS } from '../../packages/cli/src/context.ts';
 import { CLI } from '../support/daemon-process.ts';
 import { availableEngines } from '../support/engines.ts';
 import { callRun, connectShim, SHIM_BIN } from '../support/shim-client.ts';
@@ -135,7 +136,8 @@ describe(`the CLI: start, status, logs, doctor, stop, shim, client-config, servi
     const unit = join(home, '.config', 'systemd', 'user', 'mcp-code-mode.service');
     assert.match(install.stdout, new RegExp(`wrote ${unit}`));
     const text = readFileSync(unit, 'utf8');
-    assert.match(text, new RegExp(`^ExecStart="${process.execPath}" "${CLI}" "daemon"$`, 'm'));
+    const words = [process.execPath, ...DAEMON_NODE_FLAGS, CLI, 'daemon'].map((w) => `"${w}"`).join(' ');
+    assert.ok(text.split('\n').includes(`ExecStart=${words}`), text);
     assert.match(text, new RegExp(`^Environment="MCP_BRIDGE_STATE_DIR=${stateDir}"$`, 'm'));
     const analyze = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
     if (!analyze.error) assert.equal(`${analyze.status} ${analyze.stderr}`, '0 ', 'systemd-analyze verify');
