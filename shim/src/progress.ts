@@ -44,7 +44,6 @@ export class ProgressReporter {
   private lastSentAt: number;
   private timer: unknown;
   private stopped = false;
-  private notified = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly intervalMs: number;
   private readonly settleMs: number;
@@ -102,7 +101,6 @@ export class ProgressReporter {
 
   private dispatch(update: ProgressUpdate): void {
     this.lastSentAt = this.now();
-    this.notified = true;
     const sending = this.options.send(update);
     if (typeof sending?.then !== 'function') return;
     const written: Promise<void> = sending.then(
@@ -113,10 +111,6 @@ export class ProgressReporter {
     void written.then(() => this.inFlight.delete(written));
   }
 
-  /** Once every notification sent so far has been written (or failed). */
-  async delivered(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
-  }
 
   stop(): void {
     this.stopped = true;
@@ -126,13 +120,25 @@ export class ProgressReporter {
 
   /**
    * Stops, then how long the answer should wait so that it is not written within `settleMs` of
-   * the last notification (written: call after `delivered()`): undefined when none was sent (no wait at all), else the milliseconds
+   * the last notification: undefined when none was sent (no wait at all), else the milliseconds
    * left, 0 when it was long enough ago (still a timer: where stdout is written asynchronously
    * the notification may yet sit in the write queue, and a turn of the event loop flushes it).
+   * Counts from when the last notification was written once `settled()` has waited for it.
    */
   settle(): number | undefined {
     this.stop();
-    if (!this.notified) return undefined;
+    if (this.sent === 0) return undefined;
     return Math.max(0, this.lastSentAt + this.settleMs - this.now());
+  }
+
+  /** Stops, then resolves once the answer may be written (see `settle()`). */
+  async settled(): Promise<void> {
+    this.stop();
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    let wait = this.settle();
+    if (wait === undefined) return;
+    // Node's timers count from the event loop's cached clock and may fire a little early: ask again.
+    do await new Promise<void>((resolve) => this.setTimer(resolve, wait!));
+    while ((wait = this.settle()!) > 0);
   }
 }

@@ -224,14 +224,7 @@ export function createShimServer(deps: ShimDeps): Server {
         answer = failureResult(err, Date.now() - started, structured);
       }
       // Not in the same read as the last progress notification (see ProgressReporter).
-      progress?.stop();
-      await progress?.delivered();
-      // Node's timers count from the event loop's cached clock and may fire a little early: ask again.
-      let wait = progress?.settle();
-      if (wait !== undefined) {
-        do await delay(wait);
-        while ((wait = progress!.settle()!) > 0);
-      }
+      await progress?.settled();
       return answer;
     } finally {
       progress?.stop();

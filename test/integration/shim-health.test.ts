@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,20 +9,13 @@ import { DaemonStatusSchema } from '@mcp-code-mode/protocol';
 import { statePaths } from '../../daemon/src/state-dir.ts';
 import { availableEngines } from '../support/engines.ts';
 import { startDaemonProcess, waitWarm, type DaemonHandle } from '../support/daemon-process.ts';
+import { freePort } from '../support/ports.ts';
 
 const engines = await availableEngines({ bwrap: true });
 const EVERYTHING = fileURLToPath(new URL('../../node_modules/@modelcontextprotocol/server-everything/dist/index.js', import.meta.url));
 const ENV_SECRET = 's3cr3t-env-value-7f3a9c2e';
 const HEADER_SECRET = 's3cr3t-header-value-b81d44';
 const URL_SECRET = 'url-pass-93ac51';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Every TCP socket in LISTEN state on `port`, as `address` strings from /proc/net/tcp and tcp6. */
 function listeners(port: number): string[] {

@@ -2,12 +2,12 @@
 // health endpoint, the one place that serves the Prometheus metrics.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import pino from 'pino';
 import type { PoolStatus } from '@mcp-code-mode/protocol';
 import { Observability } from '../../daemon/src/observability.ts';
 import { EmptyToolHost } from '../../daemon/src/rpc/tool-host.ts';
+import { freePort } from '../support/ports.ts';
 
 const pool: PoolStatus = { warm: 2, starting: 0, busy: 0, removing: 0, queued: 0, target: 2, sleeping: false, created: 2, failedStarts: 0 };
 const promClientLoaded = (): boolean => Object.keys(createRequire(import.meta.url).cache).some((path) => path.includes('/node_modules/prom-client/'));
@@ -21,14 +21,6 @@ function observability(httpPort: number): Observability {
     httpPort,
     log: pino({ level: 'silent' }),
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 // In this order: the first must run before anything in this process loads prom-client.

@@ -72,6 +72,17 @@ function pipeLike(clientSide: InMemoryTransport): void {
   };
 }
 
+/** The real SDK Client connected to `server` in memory; `errors` collects what the client reports. */
+async function connected(server: Server) {
+  const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'race', version: '0' });
+  const errors: string[] = [];
+  client.onerror = (err) => errors.push(err.message);
+  await client.connect(clientSide);
+  return { serverSide, clientSide, client, errors };
+}
+
 /** 25 concurrent runs played by `plan` against the real SDK Server and Client. */
 async function playRuns(plan: Plan, intervalMs: number, settleMs: number) {
   const control: RunForwarder = {
@@ -82,12 +93,7 @@ async function playRuns(plan: Plan, intervalMs: number, settleMs: number) {
     },
   };
   const server = createShimServer({ control, ensureDaemon: async () => undefined, version: '0', progressIntervalMs: intervalMs, progressSettleMs: settleMs, indexPollMs: 0, log: () => undefined });
-  const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'race', version: '0' });
-  const errors: string[] = [];
-  client.onerror = (err) => errors.push(err.message);
-  await client.connect(clientSide);
+  const { serverSide, client, errors } = await connected(server);
   const seen: Seen[] = [];
   tap(serverSide, seen);
   let progressSeen = 0;
@@ -140,12 +146,7 @@ test('why the result waits: a server that answers right after a progress notific
     await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: request.params._meta!.progressToken!, progress: 1, message: 'x' } });
     return { content: [{ type: 'text', text: 'ok' }] };
   });
-  const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'race', version: '0' });
-  const errors: string[] = [];
-  client.onerror = (err) => errors.push(err.message);
-  await client.connect(clientSide);
+  const { clientSide, client, errors } = await connected(server);
   pipeLike(clientSide);
   await client.callTool({ name: 'x', arguments: {} }, undefined, { onprogress: () => undefined });
   await client.close();

@@ -107,7 +107,6 @@ export class SandboxPool {
     this.first = { promise, resolve, reject };
     let launchedResolve!: () => void;
     this.launched = { promise: new Promise<void>((res) => (launchedResolve = res)), resolve: launchedResolve };
-    void promise.then(launchedResolve, launchedResolve);
     // The first sandbox starts alone: the daemon says ready once it is warm, and on a small machine
     // the others starting beside it would only slow it down. The rest follow it at once.
     const rest = (): void => this.applyTarget();
